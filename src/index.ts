@@ -1,0 +1,27 @@
+export { MemoryPool, ReadOnlySequence, SequencePosition, SequenceReader } from './buffers/index.js';
+export type { MemoryPoolOptions, SequenceSegment } from './buffers/index.js';
+export { Pipe, PipeReader, PipeWriter } from './pipe/index.js';
+export type { DuplexPipe, FlushResult, OperationOptions, PipeOptions, ReadResult } from './pipe/index.js';
+export { PipeScheduler } from './scheduling/scheduler.js';
+export {
+  AbortError,
+  AdvanceOutOfRangeError,
+  deserializeError,
+  FlushCanceledError,
+  FlushPendingError,
+  FrameTooLargeError,
+  InvalidArgumentTypeError,
+  InvalidArgumentValueError,
+  NoReadToAdvanceError,
+  PeerExitedError,
+  PipeCompletedError,
+  PipeEndInUseError,
+  PipeEndMovedError,
+  PipeNotCompletedError,
+  ReadCanceledError,
+  ReadPendingError,
+  serializeError,
+  ThreadpipeError,
+  WriteBeyondMemoryError,
+  type ErrorRecord,
+} from './errors.js';

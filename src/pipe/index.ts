@@ -1,0 +1,6 @@
+export { Pipe } from './pipe.js';
+export { PipeReader } from './pipe-reader.js';
+export { PipeWriter } from './pipe-writer.js';
+export type { PipeOptions } from './pipe-options.js';
+export type { FlushResult, OperationOptions, ReadResult } from './results.js';
+export type { DuplexPipe } from './duplex-pipe.js';

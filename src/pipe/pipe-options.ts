@@ -1,0 +1,62 @@
+import { MemoryPool } from '../buffers/memory-pool.js';
+import { InvalidArgumentTypeError, InvalidArgumentValueError, validateInteger } from '../errors.js';
+import { PipeScheduler } from '../scheduling/scheduler.js';
+
+export interface PipeOptions {
+  /** Where segments' memory comes from. Default `MemoryPool.shared`. */
+  pool?: MemoryPool;
+  /** Where a suspended read resumes. Default `PipeScheduler.inline`. */
+  readerScheduler?: PipeScheduler;
+  /** Where a suspended flush resumes. Default `PipeScheduler.inline`. */
+  writerScheduler?: PipeScheduler;
+  /** Unexamined bytes at which a flush waits. Default 65536; 0 turns backpressure off. */
+  pauseWriterThreshold?: number;
+  /** A paused writer resumes when unexamined bytes fall below this. Default half the pause threshold. */
+  resumeWriterThreshold?: number;
+  /** The smallest block a segment rents. Default 4096. */
+  minimumSegmentSize?: number;
+}
+
+export const kDefaultPauseWriterThreshold = 65536;
+export const kDefaultMinimumSegmentSize = 4096;
+
+/** Validated options with every default filled in. */
+export interface ResolvedPipeOptions {
+  readonly pool: MemoryPool;
+  readonly readerScheduler: PipeScheduler;
+  readonly writerScheduler: PipeScheduler;
+  readonly pauseWriterThreshold: number;
+  readonly resumeWriterThreshold: number;
+  readonly minimumSegmentSize: number;
+}
+
+export function resolvePipeOptions(options: PipeOptions | undefined): ResolvedPipeOptions {
+  if (options === null || (options !== undefined && typeof options !== 'object')) {
+    throw new InvalidArgumentTypeError('options', options, 'an object');
+  }
+  const o = options ?? {};
+  const pool = o.pool ?? MemoryPool.shared;
+  if (!(pool instanceof MemoryPool)) throw new InvalidArgumentTypeError('pool', pool, 'a MemoryPool');
+  const pause = validateInteger('pauseWriterThreshold', o.pauseWriterThreshold ?? kDefaultPauseWriterThreshold, 0);
+  // Defaulting the resume threshold to half of the pause threshold keeps an explicit small pause valid.
+  const resume = validateInteger('resumeWriterThreshold', o.resumeWriterThreshold ?? Math.floor(pause / 2), 0);
+  if (resume > pause) {
+    throw new InvalidArgumentValueError('resumeWriterThreshold', resume, `must be <= pauseWriterThreshold (${pause})`);
+  }
+  return {
+    pool,
+    readerScheduler: validateScheduler('readerScheduler', o.readerScheduler),
+    writerScheduler: validateScheduler('writerScheduler', o.writerScheduler),
+    pauseWriterThreshold: pause,
+    resumeWriterThreshold: resume,
+    minimumSegmentSize: validateInteger('minimumSegmentSize', o.minimumSegmentSize ?? kDefaultMinimumSegmentSize, 0, 1 << 30),
+  };
+}
+
+function validateScheduler(name: string, scheduler: PipeScheduler | undefined): PipeScheduler {
+  if (scheduler === undefined) return PipeScheduler.inline;
+  if (typeof scheduler !== 'object' || scheduler === null || typeof scheduler.schedule !== 'function') {
+    throw new InvalidArgumentTypeError(name, scheduler, 'a PipeScheduler (an object with a schedule method)');
+  }
+  return scheduler;
+}

@@ -1,0 +1,639 @@
+import { MemoryPool } from '../buffers/memory-pool.js';
+import { ReadOnlySequence } from '../buffers/read-only-sequence.js';
+import { SequencePosition } from '../buffers/sequence-position.js';
+import {
+  AdvanceOutOfRangeError,
+  abortError,
+  FlushPendingError,
+  InvalidArgumentTypeError,
+  NoReadToAdvanceError,
+  PipeCompletedError,
+  PipeNotCompletedError,
+  ReadPendingError,
+  validateInteger,
+  validateSignal,
+  WriteBeyondMemoryError,
+} from '../errors.js';
+import type { PipeScheduler } from '../scheduling/scheduler.js';
+import { BufferSegment, BufferSegmentStack } from './buffer-segment.js';
+import { PipeAwaitable, type Waiter } from './pipe-awaitable.js';
+import { resolvePipeOptions, type PipeOptions } from './pipe-options.js';
+import { PipeReader } from './pipe-reader.js';
+import { PipeWriter, toBytes } from './pipe-writer.js';
+import { readResult, settledFlush, flushResult, type FlushResult, type OperationOptions, type ReadResult } from './results.js';
+
+const kMaxSegmentPoolSize = 256;
+
+const enum Operation {
+  None = 0,
+  Reading = 1,
+  ReadingTentative = 2,
+  Writing = 4,
+}
+
+/**
+ * The state machine of an in-thread pipe, a port of .NET's `Pipe`. Every public step updates the
+ * state first and collects the waiter it released, then resumes that waiter through the side's
+ * scheduler, so an inline continuation may call back into the pipe safely.
+ */
+class PipeState {
+  readonly #pool: MemoryPool;
+  readonly #readerScheduler: PipeScheduler;
+  readonly #writerScheduler: PipeScheduler;
+  readonly #pauseWriterThreshold: number;
+  readonly #resumeWriterThreshold: number;
+  readonly #minimumSegmentSize: number;
+  readonly #segmentPool = new BufferSegmentStack(kMaxSegmentPoolSize);
+
+  readonly #readerAwaitable = new PipeAwaitable<ReadResult>(false);
+  readonly #writerAwaitable = new PipeAwaitable<FlushResult>(true);
+  readonly #resumeRead = (waiter: Waiter<ReadResult>): void => this.#completeRead(waiter);
+  readonly #resumeFlush = (waiter: Waiter<FlushResult>): void => this.#completeFlush(waiter);
+  readonly #abortRead = (waiter: Waiter<ReadResult>): void => {
+    if (this.#readerAwaitable.isCurrent(waiter)) this.#schedule(this.#readerScheduler, this.#resumeRead, this.#readerAwaitable.cancel());
+  };
+  readonly #abortFlush = (waiter: Waiter<FlushResult>): void => {
+    if (this.#writerAwaitable.isCurrent(waiter)) this.#schedule(this.#writerScheduler, this.#resumeFlush, this.#writerAwaitable.cancel());
+  };
+
+  #readHead: BufferSegment | null = null;
+  #readHeadIndex = 0;
+  #readTail: BufferSegment | null = null;
+  #readTailIndex = 0;
+  #writingHead: BufferSegment | null = null;
+  /** Bytes advanced into the writing head but not yet added to its committed length. */
+  #writingHeadBytesBuffered = 0;
+  #memoryView: Uint8Array | null = null;
+
+  #unflushedBytes = 0;
+  /** Flushed bytes not yet examined: the backpressure counter. */
+  #unconsumedBytes = 0;
+  /** Chain offset of the last examined byte; -1 when no segment exists. */
+  #lastExaminedIndex = -1;
+  /** Chain offset of the end of the last buffer handed to the reader. */
+  #lastReadEnd = 0;
+  #minimumReadBytes = 0;
+  #operation = Operation.None;
+
+  #readerCompleted = false;
+  #readerError: Error | undefined;
+  #writerCompleted = false;
+  #writerError: Error | undefined;
+  #disposed = false;
+
+  constructor(options: PipeOptions | undefined) {
+    const o = resolvePipeOptions(options);
+    this.#pool = o.pool;
+    this.#readerScheduler = o.readerScheduler;
+    this.#writerScheduler = o.writerScheduler;
+    this.#pauseWriterThreshold = o.pauseWriterThreshold;
+    this.#resumeWriterThreshold = o.resumeWriterThreshold;
+    this.#minimumSegmentSize = o.minimumSegmentSize;
+  }
+
+  get length(): number {
+    return this.#unconsumedBytes;
+  }
+
+  get unflushedBytes(): number {
+    return this.#unflushedBytes;
+  }
+
+  // ---- reading
+
+  read(options: OperationOptions | undefined): Promise<ReadResult> {
+    const signal = validateSignal('options.signal', options?.signal);
+    this.#beginReadCall();
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    if (this.#readerAwaitable.isCompleted) return this.#settledRead();
+    return this.#readerAwaitable.suspend(signal, this.#abortRead);
+  }
+
+  readAtLeast(minimumSize: number, options: OperationOptions | undefined): Promise<ReadResult> {
+    const signal = validateSignal('options.signal', options?.signal);
+    this.#beginReadCall();
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    if (this.#readerAwaitable.isCompleted) {
+      let result: ReadResult;
+      try {
+        result = this.#getReadResult();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      if (this.#unconsumedBytes >= minimumSize || result.isCanceled || result.isCompleted) return Promise.resolve(result);
+      // Not enough yet: take the result back and wait for `minimumSize` unexamined bytes.
+      this.#readerAwaitable.setUncompleted();
+      this.#operation &= ~(Operation.Reading | Operation.ReadingTentative);
+    }
+    // A writer paused at its threshold could never deliver the minimum: release it.
+    const writer = this.#writerAwaitable.isCompleted ? null : this.#writerAwaitable.complete();
+    this.#minimumReadBytes = minimumSize;
+    const promise = this.#readerAwaitable.suspend(signal, this.#abortRead);
+    this.#schedule(this.#writerScheduler, this.#resumeFlush, writer);
+    return promise;
+  }
+
+  tryRead(): ReadResult | null {
+    this.#beginReadCall();
+    if (this.#unconsumedBytes > 0 || this.#readerAwaitable.isCompleted) return this.#getReadResult();
+    this.#operation |= Operation.ReadingTentative;
+    return null;
+  }
+
+  advanceTo(consumed: SequencePosition, examined: SequencePosition): void {
+    if (!(consumed instanceof SequencePosition)) throw new InvalidArgumentTypeError('consumed', consumed, 'a SequencePosition');
+    if (!(examined instanceof SequencePosition)) throw new InvalidArgumentTypeError('examined', examined, 'a SequencePosition');
+    if (this.#readerCompleted) throw new PipeCompletedError('reader');
+    if ((this.#operation & (Operation.Reading | Operation.ReadingTentative)) === 0) throw new NoReadToAdvanceError();
+
+    const consumedSegment = consumed.segment as BufferSegment | null;
+    const examinedSegment = examined.segment as BufferSegment | null;
+    const consumedOffset = consumedSegment === null ? -1 : this.#offsetInLastRead(consumed, 'consumed');
+    const examinedOffset = examinedSegment === null ? -1 : this.#offsetInLastRead(examined, 'examined');
+    if (consumedSegment !== null && examinedSegment !== null && examinedOffset < consumedOffset) {
+      throw new AdvanceOutOfRangeError('The examined position must be greater than or equal to the consumed position.');
+    }
+    if (examinedSegment !== null && this.#lastExaminedIndex >= 0 && examinedOffset < this.#lastExaminedIndex) {
+      throw new AdvanceOutOfRangeError('The examined position cannot be less than the previously examined position.');
+    }
+
+    let resumeWriter: Waiter<FlushResult> | null = null;
+    const examinedEverything = examinedSegment !== null && this.#readTail !== null &&
+      examinedOffset === this.#readTail.runningIndex + this.#readTailIndex;
+
+    if (examinedSegment !== null && this.#lastExaminedIndex >= 0) {
+      const oldLength = this.#unconsumedBytes;
+      this.#unconsumedBytes -= examinedOffset - this.#lastExaminedIndex;
+      this.#lastExaminedIndex = examinedOffset;
+      if (oldLength >= this.#resumeWriterThreshold && this.#unconsumedBytes < this.#resumeWriterThreshold) {
+        resumeWriter = this.#writerAwaitable.complete();
+      }
+    }
+
+    let returnStart: BufferSegment | null = null;
+    let returnEnd: BufferSegment | null = null;
+    if (consumedSegment !== null) {
+      returnStart = this.#readHead;
+      returnEnd = consumedSegment;
+      if (consumed.index === consumedSegment.length) {
+        if (this.#writingHead !== consumedSegment) {
+          returnEnd = this.#moveReadHeadPast(consumedSegment);
+        } else if (this.#writingHeadBytesBuffered === 0 && (this.#operation & Operation.Writing) === 0) {
+          // The write head is fully read and idle: drop it so the next write starts a fresh chain.
+          this.#writingHead = null;
+          this.#memoryView = null;
+          returnEnd = this.#moveReadHeadPast(consumedSegment);
+        } else {
+          this.#readHead = consumedSegment;
+          this.#readHeadIndex = consumed.index;
+        }
+      } else {
+        this.#readHead = consumedSegment;
+        this.#readHeadIndex = consumed.index;
+      }
+    }
+
+    // Examining everything makes the next read wait for new data, unless no more can come.
+    if (examinedEverything && !this.#writerCompleted) this.#readerAwaitable.setUncompleted();
+
+    while (returnStart !== null && returnStart !== returnEnd) {
+      const next: BufferSegment | null = returnStart.next;
+      returnStart.resetMemory();
+      this.#segmentPool.push(returnStart);
+      returnStart = next;
+    }
+
+    this.#operation &= ~(Operation.Reading | Operation.ReadingTentative);
+    this.#schedule(this.#writerScheduler, this.#resumeFlush, resumeWriter);
+  }
+
+  cancelPendingRead(): void {
+    this.#schedule(this.#readerScheduler, this.#resumeRead, this.#readerAwaitable.cancel());
+  }
+
+  completeReader(error: Error | undefined): void {
+    validateCompletionError(error);
+    this.#operation &= ~(Operation.Reading | Operation.ReadingTentative);
+    if (!this.#readerCompleted) {
+      this.#readerCompleted = true;
+      this.#readerError = error;
+    }
+    const writer = this.#writerAwaitable.complete();
+    // A read still pending on this reader can never be satisfied now: end it rather than leave it hanging.
+    const ownRead = this.#readerAwaitable.take();
+    this.#schedule(this.#writerScheduler, this.#resumeFlush, writer);
+    if (ownRead !== null) {
+      this.#readerAwaitable.settle(ownRead);
+      ownRead.reject(new PipeCompletedError('reader'));
+    }
+    if (this.#writerCompleted) this.#completePipe();
+  }
+
+  // ---- writing
+
+  getMemory(sizeHint: number): Uint8Array {
+    if (this.#writerCompleted) throw new PipeCompletedError('writer');
+    validateInteger('sizeHint', sizeHint, 0);
+    const view = this.#memoryView;
+    if ((this.#operation & Operation.Writing) !== 0 && view !== null && view.length > 0 && view.length >= sizeHint) return view;
+    this.#allocateWriteHead(sizeHint);
+    return (this.#memoryView = this.#freeMemory());
+  }
+
+  advance(bytes: number): void {
+    validateInteger('bytes', bytes, 0);
+    const head = this.#writingHead;
+    const available = head === null ? 0 : head.buffer.length - head.length - this.#writingHeadBytesBuffered;
+    if (bytes > available) throw new WriteBeyondMemoryError(bytes, available);
+    // A completed reader discards what is written; the memory stays rented for reuse.
+    if (this.#readerCompleted || bytes === 0) return;
+    this.#unflushedBytes += bytes;
+    this.#writingHeadBytesBuffered += bytes;
+    this.#memoryView = null;
+  }
+
+  flush(options: OperationOptions | undefined): Promise<FlushResult> {
+    const signal = validateSignal('options.signal', options?.signal);
+    if (this.#writerAwaitable.isPending) throw new FlushPendingError();
+    // An already-aborted flush commits nothing: the advanced bytes stay unflushed.
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    return this.#commitAndFlush(signal);
+  }
+
+  write(data: Uint8Array | string, options: OperationOptions | undefined): Promise<FlushResult> {
+    if (this.#writerCompleted) throw new PipeCompletedError('writer');
+    const bytes = toBytes(data);
+    const signal = validateSignal('options.signal', options?.signal);
+    if (this.#writerAwaitable.isPending) throw new FlushPendingError();
+    if (this.#readerCompleted) {
+      return this.#readerError !== undefined ? Promise.reject(this.#readerError) : settledFlush(false, true);
+    }
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    this.#allocateWriteHead(0);
+    let offset = 0;
+    for (;;) {
+      const head = this.#writingHead!;
+      const start = head.length + this.#writingHeadBytesBuffered;
+      const count = Math.min(head.buffer.length - start, bytes.length - offset);
+      head.buffer.set(count === bytes.length ? bytes : bytes.subarray(offset, offset + count), start);
+      offset += count;
+      this.#unflushedBytes += count;
+      this.#writingHeadBytesBuffered += count;
+      if (offset === bytes.length) break;
+      // The head is full: commit its bytes to it and link a minimum-sized segment.
+      head.length += this.#writingHeadBytesBuffered;
+      this.#writingHeadBytesBuffered = 0;
+      const next = this.#allocateSegment(0);
+      head.setNext(next);
+      this.#writingHead = next;
+    }
+    this.#memoryView = null;
+    return this.#commitAndFlush(signal);
+  }
+
+  cancelPendingFlush(): void {
+    this.#schedule(this.#writerScheduler, this.#resumeFlush, this.#writerAwaitable.cancel());
+  }
+
+  completeWriter(error: Error | undefined): void {
+    validateCompletionError(error);
+    this.#commit();
+    if (!this.#writerCompleted) {
+      this.#writerCompleted = true;
+      this.#writerError = error;
+    }
+    const reader = this.#readerAwaitable.complete();
+    // A flush still pending on this writer ends here too: its writer is gone.
+    const ownFlush = this.#writerAwaitable.take();
+    this.#schedule(this.#readerScheduler, this.#resumeRead, reader);
+    if (ownFlush !== null) {
+      this.#writerAwaitable.settle(ownFlush);
+      ownFlush.reject(new PipeCompletedError('writer'));
+    }
+    if (this.#readerCompleted) this.#completePipe();
+  }
+
+  reset(): void {
+    if (!this.#disposed) throw new PipeNotCompletedError();
+    this.#disposed = false;
+    this.#readerCompleted = false;
+    this.#readerError = undefined;
+    this.#writerCompleted = false;
+    this.#writerError = undefined;
+    this.#readerAwaitable.reset(false);
+    this.#writerAwaitable.reset(true);
+    this.#readHeadIndex = 0;
+    this.#readTailIndex = 0;
+    this.#lastExaminedIndex = -1;
+    this.#lastReadEnd = 0;
+    this.#unflushedBytes = 0;
+    this.#unconsumedBytes = 0;
+    this.#minimumReadBytes = 0;
+    this.#writingHeadBytesBuffered = 0;
+    this.#operation = Operation.None;
+  }
+
+  // ---- internals
+
+  /** The checks every read shares; misuse throws synchronously. */
+  #beginReadCall(): void {
+    if (this.#readerCompleted) throw new PipeCompletedError('reader');
+    if (this.#readerAwaitable.isPending || (this.#operation & Operation.Reading) !== 0) throw new ReadPendingError();
+  }
+
+  #settledRead(): Promise<ReadResult> {
+    try {
+      return Promise.resolve(this.#getReadResult());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  #getReadResult(): ReadResult {
+    // A writer's error hides whatever is still buffered, as in .NET.
+    if (this.#writerError !== undefined) throw this.#writerError;
+    const isCompleted = this.#writerCompleted;
+    const isCanceled = this.#readerAwaitable.observeCancellation();
+    const head = this.#readHead;
+    const buffer = head === null || this.#readTail === null
+      ? ReadOnlySequence.empty
+      : new ReadOnlySequence(head, this.#readHeadIndex, this.#readTail, this.#readTailIndex);
+    this.#lastReadEnd = this.#readTail === null ? 0 : this.#readTail.runningIndex + this.#readTailIndex;
+    this.#operation |= isCanceled ? Operation.ReadingTentative : Operation.Reading;
+    this.#minimumReadBytes = 0;
+    return readResult(buffer, isCanceled, isCompleted);
+  }
+
+  #completeRead(waiter: Waiter<ReadResult>): void {
+    this.#readerAwaitable.settle(waiter);
+    if (this.#readerCompleted) {
+      waiter.reject(new PipeCompletedError('reader'));
+      return;
+    }
+    let result: ReadResult;
+    try {
+      result = this.#getReadResult();
+    } catch (error) {
+      waiter.reject(error);
+      return;
+    }
+    if (result.isCanceled && waiter.signal?.aborted) waiter.reject(abortError(waiter.signal));
+    else waiter.resolve(result);
+  }
+
+  #completeFlush(waiter: Waiter<FlushResult>): void {
+    this.#writerAwaitable.settle(waiter);
+    let result: FlushResult;
+    try {
+      result = this.#getFlushResult();
+    } catch (error) {
+      waiter.reject(error);
+      return;
+    }
+    if (result.isCanceled && waiter.signal?.aborted) waiter.reject(abortError(waiter.signal));
+    else waiter.resolve(result);
+  }
+
+  #getFlushResult(): FlushResult {
+    const isCanceled = this.#writerAwaitable.observeCancellation();
+    if (this.#readerError !== undefined) throw this.#readerError;
+    return flushResult(isCanceled, this.#readerCompleted);
+  }
+
+  #commitAndFlush(signal: AbortSignal | undefined): Promise<FlushResult> {
+    const wasEmpty = this.#commit();
+    const reader = wasEmpty ? null : this.#readerAwaitable.complete();
+    let result: Promise<FlushResult>;
+    if (this.#writerAwaitable.isCompleted) {
+      try {
+        const flush = this.#getFlushResult();
+        result = settledFlush(flush.isCanceled, flush.isCompleted);
+      } catch (error) {
+        result = Promise.reject(error);
+      }
+    } else {
+      result = this.#writerAwaitable.suspend(signal, this.#abortFlush);
+    }
+    this.#schedule(this.#readerScheduler, this.#resumeRead, reader);
+    return result;
+  }
+
+  /** Makes advanced bytes readable; returns true when there was nothing to commit or the reader must not wake yet. */
+  #commit(): boolean {
+    this.#operation &= ~Operation.Writing;
+    if (this.#unflushedBytes === 0) return true;
+    const head = this.#writingHead!;
+    head.length += this.#writingHeadBytesBuffered;
+    this.#readTail = head;
+    this.#readTailIndex = head.length;
+    const oldLength = this.#unconsumedBytes;
+    this.#unconsumedBytes += this.#unflushedBytes;
+    let resumeReader = true;
+    if (this.#unconsumedBytes < this.#minimumReadBytes) {
+      // A reader waiting for a minimum stays asleep, and a writer feeding it is never paused.
+      resumeReader = false;
+    } else if (
+      this.#pauseWriterThreshold > 0 &&
+      oldLength < this.#pauseWriterThreshold &&
+      this.#unconsumedBytes >= this.#pauseWriterThreshold &&
+      !this.#readerCompleted
+    ) {
+      this.#writerAwaitable.setUncompleted();
+    }
+    this.#unflushedBytes = 0;
+    this.#writingHeadBytesBuffered = 0;
+    return !resumeReader;
+  }
+
+  #allocateWriteHead(sizeHint: number): void {
+    this.#operation |= Operation.Writing;
+    const head = this.#writingHead;
+    if (head === null) {
+      const segment = this.#allocateSegment(sizeHint);
+      this.#writingHead = this.#readHead = this.#readTail = segment;
+      this.#readHeadIndex = this.#readTailIndex = 0;
+      this.#lastExaminedIndex = 0;
+      this.#memoryView = null;
+      return;
+    }
+    const free = head.buffer.length - head.length - this.#writingHeadBytesBuffered;
+    if (free > 0 && free >= sizeHint) return;
+    if (this.#writingHeadBytesBuffered > 0) {
+      head.length += this.#writingHeadBytesBuffered;
+      this.#writingHeadBytesBuffered = 0;
+    }
+    if (head.length === 0) {
+      // Nothing written to the head yet: swap its block for a bigger one instead of linking an empty segment.
+      head.resetMemory();
+      this.#rentMemory(head, sizeHint);
+    } else {
+      const segment = this.#allocateSegment(sizeHint);
+      head.setNext(segment);
+      this.#writingHead = segment;
+    }
+    this.#memoryView = null;
+  }
+
+  #allocateSegment(sizeHint: number): BufferSegment {
+    const segment = this.#segmentPool.pop() ?? new BufferSegment();
+    this.#rentMemory(segment, sizeHint);
+    return segment;
+  }
+
+  #rentMemory(segment: BufferSegment, sizeHint: number): void {
+    const size = Math.max(1, this.#minimumSegmentSize, sizeHint);
+    const pool = this.#pool;
+    if (pool !== MemoryPool.shared && sizeHint <= pool.maxBufferSize) {
+      segment.setOwnedMemory(pool.rent(Math.min(pool.maxBufferSize, size)), pool);
+    } else {
+      segment.setOwnedMemory(MemoryPool.shared.rent(size), MemoryPool.shared);
+    }
+  }
+
+  #freeMemory(): Uint8Array {
+    const head = this.#writingHead!;
+    return head.buffer.subarray(head.length + this.#writingHeadBytesBuffered);
+  }
+
+  #moveReadHeadPast(segment: BufferSegment): BufferSegment | null {
+    const next = segment.next;
+    if (this.#readTail === segment) {
+      this.#readTail = next;
+      this.#readTailIndex = 0;
+    }
+    this.#readHead = next;
+    this.#readHeadIndex = 0;
+    return next;
+  }
+
+  /** The chain offset of a position handed out by the last read; anything else is out of range. */
+  #offsetInLastRead(position: SequencePosition, name: string): number {
+    const target = position.segment;
+    let segment = this.#readHead;
+    while (segment !== null && segment !== target) segment = segment === this.#readTail ? null : segment.next;
+    const offset = target!.runningIndex + position.index;
+    const start = this.#readHead === null ? 0 : this.#readHead.runningIndex + this.#readHeadIndex;
+    if (segment === null || position.index > target!.length || offset < start || offset > this.#lastReadEnd) {
+      throw new AdvanceOutOfRangeError(`The ${name} position is outside the last read buffer: the reader has already advanced past it, or it belongs to another buffer.`);
+    }
+    return offset;
+  }
+
+  #completePipe(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    let segment = this.#readHead ?? this.#readTail ?? this.#writingHead;
+    while (segment !== null) {
+      const next: BufferSegment | null = segment.next;
+      segment.resetMemory();
+      segment = next;
+    }
+    this.#writingHead = this.#readHead = this.#readTail = null;
+    this.#memoryView = null;
+    this.#writingHeadBytesBuffered = 0;
+    this.#lastExaminedIndex = -1;
+  }
+
+  #schedule<T>(scheduler: PipeScheduler, resume: (waiter: Waiter<T>) => void, waiter: Waiter<T> | null): void {
+    if (waiter !== null) scheduler.schedule(resume, waiter);
+  }
+}
+
+function validateCompletionError(error: unknown): void {
+  if (error !== undefined && error !== null && !(error instanceof Error)) {
+    throw new InvalidArgumentTypeError('error', error, 'an Error or undefined');
+  }
+}
+
+class DefaultPipeReader extends PipeReader {
+  readonly #state: PipeState;
+
+  constructor(state: PipeState) {
+    super();
+    this.#state = state;
+  }
+
+  read(options?: OperationOptions): Promise<ReadResult> {
+    return this.#state.read(options);
+  }
+
+  tryRead(): ReadResult | null {
+    return this.#state.tryRead();
+  }
+
+  protected override readAtLeastCore(minimumSize: number, options?: OperationOptions): Promise<ReadResult> {
+    return this.#state.readAtLeast(minimumSize, options);
+  }
+
+  advanceTo(consumed: SequencePosition, examined: SequencePosition = consumed): void {
+    this.#state.advanceTo(consumed, examined);
+  }
+
+  cancelPendingRead(): void {
+    this.#state.cancelPendingRead();
+  }
+
+  complete(error?: Error): void {
+    this.#state.completeReader(error ?? undefined);
+  }
+}
+
+class DefaultPipeWriter extends PipeWriter {
+  readonly #state: PipeState;
+
+  constructor(state: PipeState) {
+    super();
+    this.#state = state;
+  }
+
+  getMemory(sizeHint = 0): Uint8Array {
+    return this.#state.getMemory(sizeHint);
+  }
+
+  advance(bytes: number): void {
+    this.#state.advance(bytes);
+  }
+
+  flush(options?: OperationOptions): Promise<FlushResult> {
+    return this.#state.flush(options);
+  }
+
+  override write(data: Uint8Array | string, options?: OperationOptions): Promise<FlushResult> {
+    return this.#state.write(data, options);
+  }
+
+  cancelPendingFlush(): void {
+    this.#state.cancelPendingFlush();
+  }
+
+  complete(error?: Error): void {
+    this.#state.completeWriter(error ?? undefined);
+  }
+
+  get unflushedBytes(): number {
+    return this.#state.unflushedBytes;
+  }
+}
+
+/** An in-thread pipe with .NET Pipelines semantics. */
+export class Pipe {
+  readonly reader: PipeReader;
+  readonly writer: PipeWriter;
+  readonly #state: PipeState;
+
+  constructor(options?: PipeOptions) {
+    this.#state = new PipeState(options);
+    this.reader = new DefaultPipeReader(this.#state);
+    this.writer = new DefaultPipeWriter(this.#state);
+  }
+
+  /** Flushed bytes not yet examined by the reader: what backpressure counts. */
+  get length(): number {
+    return this.#state.length;
+  }
+
+  /** Makes the pipe reusable; only after both ends completed. */
+  reset(): void {
+    this.#state.reset();
+  }
+}

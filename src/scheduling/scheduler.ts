@@ -1,0 +1,23 @@
+/** Decides where a suspended read or flush resumes. */
+export interface PipeScheduler {
+  schedule<T>(callback: (state: T) => void, state: T): void;
+}
+
+const inline: PipeScheduler = Object.freeze({
+  schedule<T>(callback: (state: T) => void, state: T): void {
+    callback(state);
+  },
+});
+
+const immediate: PipeScheduler = Object.freeze({
+  schedule<T>(callback: (state: T) => void, state: T): void {
+    setImmediate(callback, state);
+  },
+});
+
+/**
+ * `inline` resumes from inside the call that released the operation (the awaiting code still runs
+ * as a promise continuation after that call returns); `immediate` defers to `setImmediate`, so I/O
+ * callbacks interleave and the releasing call never runs the resumed side's work.
+ */
+export const PipeScheduler: { readonly inline: PipeScheduler; readonly immediate: PipeScheduler } = Object.freeze({ inline, immediate });

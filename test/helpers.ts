@@ -1,0 +1,99 @@
+import { MemoryPool, type PipeWriter } from '../dist/src/index.js';
+
+export type Peeked<T> = { state: 'pending' } | { state: 'fulfilled'; value: T } | { state: 'rejected'; error: unknown };
+
+const kPending = Symbol('pending');
+
+/**
+ * Where a promise stands right now, without waiting for it: a promise that was already settled when
+ * this is called reports its outcome ("completed synchronously" in the .NET cases).
+ */
+export async function peek<T>(promise: Promise<T>): Promise<Peeked<T>> {
+  try {
+    const value = await Promise.race([promise, Promise.resolve(kPending)]);
+    return value === kPending ? { state: 'pending' } : { state: 'fulfilled', value: value as T };
+  } catch (error) {
+    return { state: 'rejected', error };
+  }
+}
+
+export async function isSettled(promise: Promise<unknown>): Promise<boolean> {
+  return (await peek(promise)).state !== 'pending';
+}
+
+/** The fulfilled value of a promise that must already be settled; fails the test otherwise. */
+export async function settledValue<T>(promise: Promise<T>): Promise<T> {
+  const p = await peek(promise);
+  if (p.state === 'pending') throw new Error('expected the promise to be settled already');
+  if (p.state === 'rejected') throw p.error;
+  return p.value;
+}
+
+/** Races a promise against a timer so a broken implementation fails instead of hanging. */
+export async function within<T>(promise: Promise<T>, ms = 5_000, label = 'operation'): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${label} did not settle within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Lets every queued setImmediate callback run (and the microtasks they queue). */
+export function nextImmediate(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** .NET's `writeEmpty(W, n)`: n zero bytes through getMemory/advance, not flushed. */
+export function writeEmpty(writer: PipeWriter, count: number): void {
+  const memory = writer.getMemory(count);
+  memory.fill(0, 0, count);
+  writer.advance(count);
+}
+
+/** A pool that rents exactly what is asked and counts blocks (.NET's DisposeTrackingBufferPool). */
+export class TrackingPool extends MemoryPool {
+  currentlyRentedBlocks = 0;
+  disposedBlocks = 0;
+  readonly #rented = new Set<Uint8Array>();
+
+  constructor(maxBufferSize = 4096) {
+    super({ maxBufferSize });
+  }
+
+  override rent(minimumSize: number): Uint8Array {
+    const block = new Uint8Array(minimumSize);
+    this.#rented.add(block);
+    this.currentlyRentedBlocks++;
+    return block;
+  }
+
+  override return(block: Uint8Array): void {
+    if (!this.#rented.delete(block)) throw new Error('a block was returned twice or was never rented here');
+    this.currentlyRentedBlocks--;
+    this.disposedBlocks++;
+  }
+}
+
+/** Deterministic pseudo-random numbers (mulberry32) for seeded tests. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function bytes(...values: number[]): Uint8Array {
+  return Uint8Array.from(values);
+}
+
+export function ascii(text: string): Uint8Array {
+  return new TextEncoder().encode(text);
+}
