@@ -141,6 +141,19 @@ export class FrameTooLargeError extends ThreadpipeError {
   }
 }
 
+/** `getMemory` on a shared ring with no contiguous room right now: flush, await it, then ask again. */
+export class RingFullError extends ThreadpipeError {
+  readonly requested: number;
+  readonly available: number;
+
+  constructor(requested: number, available: number) {
+    super(`The ring has ${available} free bytes, not the ${requested} contiguous bytes asked for: await flush() (it waits for room) before asking for more memory, or use write().`, 'ERR_PIPE_RING_FULL');
+    this.name = 'RingFullError';
+    this.requested = requested;
+    this.available = available;
+  }
+}
+
 /** An operation stopped by an `AbortSignal` or by a pending-read/flush cancellation. */
 export class AbortError extends ThreadpipeError {
   constructor(message = 'The operation was aborted', options?: ErrorOptions) {

@@ -3,6 +3,8 @@ export type { MemoryPoolOptions, SequenceSegment } from './buffers/index.js';
 export { Pipe, PipeReader, PipeWriter } from './pipe/index.js';
 export type { DuplexPipe, FlushResult, OperationOptions, PipeOptions, ReadResult } from './pipe/index.js';
 export { PipeScheduler } from './scheduling/scheduler.js';
+export { createDuplexPair, isSharedPipeHandle, SharedPipe, SharedPipeReader, SharedPipeWriter } from './ring/index.js';
+export type { RingStats, SharedPipeHandle, SharedPipeOptions } from './ring/index.js';
 export {
   AbortError,
   AdvanceOutOfRangeError,
@@ -20,6 +22,7 @@ export {
   PipeNotCompletedError,
   ReadCanceledError,
   ReadPendingError,
+  RingFullError,
   serializeError,
   ThreadpipeError,
   WriteBeyondMemoryError,

@@ -1,0 +1,380 @@
+import { ReadOnlySequence } from '../buffers/read-only-sequence.js';
+import { SequencePosition } from '../buffers/sequence-position.js';
+import {
+  AdvanceOutOfRangeError,
+  abortError,
+  FrameTooLargeError,
+  InvalidArgumentTypeError,
+  NoReadToAdvanceError,
+  PipeCompletedError,
+  PipeEndMovedError,
+  ReadPendingError,
+  validateSignal,
+} from '../errors.js';
+import { PipeReader } from '../pipe/pipe-reader.js';
+import { readResult, type OperationOptions, type ReadResult } from '../pipe/results.js';
+import * as L from './layout.js';
+import { RingSegment } from './ring-segment.js';
+import { kWaitSliceMs, waitAsyncSlice, waitSyncSlice } from './ring-wait.js';
+import { SharedRing, type RingStats } from './shared-ring.js';
+import { makeHandle, type SharedPipeHandle } from './shared-pipe-handle.js';
+
+const enum Reading {
+  None = 0,
+  Active = 1,
+  Tentative = 2,
+}
+
+/**
+ * The reading end of a SharedPipe. Reads are views straight over the ring (two segments when the
+ * data runs over the end of the ring); `advanceTo` publishes the consumed and examined positions.
+ */
+export class SharedPipeReader extends PipeReader {
+  readonly #ring: SharedRing;
+  readonly #h: Int32Array;
+  readonly #capacity: number;
+  readonly #mask: number;
+
+  /** Consumed ring position; mirrors READ_POS. */
+  #read: number;
+  /** Examined ring position; mirrors EXAMINED_POS. */
+  #examined: number;
+  /** Data offset of `#read` and of `#examined`, for comparing positions (skipped tails excluded). */
+  #readOffset = 0;
+  #examinedOffset = 0;
+  #lap: RingSegment | null = null;
+  #nextLap: RingSegment | null = null;
+
+  #reading = Reading.None;
+  #pending = false;
+  #moved = false;
+  #completed = false;
+  /** The last result's segments and end, which `advanceTo` positions must fall within. */
+  #first: RingSegment | null = null;
+  #firstStart = 0;
+  #second: RingSegment | null = null;
+  #end = 0;
+  #writerError: Error | undefined;
+
+  /** @internal Use `new SharedPipe().reader` or `SharedPipe.reader(handle)`. */
+  constructor(ring: SharedRing) {
+    super();
+    this.#ring = ring;
+    this.#h = ring.header;
+    this.#capacity = ring.capacity;
+    this.#mask = ring.mask;
+    this.#read = Atomics.load(this.#h, L.READ_POS) >>> 0;
+    this.#examined = Atomics.load(this.#h, L.EXAMINED_POS) >>> 0;
+    this.#examinedOffset = this.#readOffset + this.#dataBetween(this.#read, this.#examined);
+  }
+
+  read(options?: OperationOptions): Promise<ReadResult> {
+    const signal = validateSignal('options.signal', options?.signal);
+    this.#beginRead();
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    let result: ReadResult | null;
+    try {
+      result = this.#tryComplete(0);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return result !== null ? Promise.resolve(result) : this.#waitAsync(0, signal);
+  }
+
+  protected override readAtLeastCore(minimumSize: number, options?: OperationOptions): Promise<ReadResult> {
+    const signal = validateSignal('options.signal', options?.signal);
+    this.#beginRead();
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    try {
+      this.#checkFits(minimumSize);
+      const result = this.#tryComplete(minimumSize);
+      if (result !== null) return Promise.resolve(result);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#waitAsync(minimumSize, signal);
+  }
+
+  /** Blocks the thread (in `Atomics.wait`) until data, completion or a cancel arrives: for CPU-only workers. */
+  readSync(): ReadResult {
+    this.#beginRead();
+    const result = this.#tryComplete(0);
+    if (result !== null) return result;
+    this.#pending = true;
+    try {
+      for (;;) {
+        const seq = this.#prepareWait(0);
+        const ready = this.#tryComplete(0);
+        if (ready !== null) return ready;
+        this.#checkWhileWaiting(0);
+        this.#h[L.READER_WAITS]!++;
+        if (waitSyncSlice(this.#h, L.DATA_SEQ, seq) === 'ok') this.#h[L.READER_WAKEUPS]!++;
+      }
+    } finally {
+      this.#endWait();
+    }
+  }
+
+  tryRead(): ReadResult | null {
+    this.#beginRead();
+    const result = this.#tryComplete(0);
+    if (result === null) this.#reading = Reading.Tentative;
+    return result;
+  }
+
+  advanceTo(consumed: SequencePosition, examined: SequencePosition = consumed): void {
+    if (!(consumed instanceof SequencePosition)) throw new InvalidArgumentTypeError('consumed', consumed, 'a SequencePosition');
+    if (!(examined instanceof SequencePosition)) throw new InvalidArgumentTypeError('examined', examined, 'a SequencePosition');
+    this.#checkUsable();
+    if (this.#reading === Reading.None) throw new NoReadToAdvanceError();
+    const consumedOffset = consumed.segment === null ? -1 : this.#offsetInLastRead(consumed, 'consumed');
+    const examinedOffset = examined.segment === null ? -1 : this.#offsetInLastRead(examined, 'examined');
+    if (consumedOffset >= 0 && examinedOffset >= 0 && examinedOffset < consumedOffset) {
+      throw new AdvanceOutOfRangeError('The examined position must be greater than or equal to the consumed position.');
+    }
+    if (examinedOffset >= 0 && examinedOffset < this.#examinedOffset) {
+      throw new AdvanceOutOfRangeError('The examined position cannot be less than the previously examined position.');
+    }
+    if (consumedOffset >= 0 && consumedOffset < this.#readOffset) {
+      throw new AdvanceOutOfRangeError('The consumed position is before what was already consumed.');
+    }
+    const h = this.#h;
+    if (examinedOffset >= 0) {
+      this.#examined = this.#ringPosition(examined);
+      this.#examinedOffset = examinedOffset;
+      Atomics.store(h, L.EXAMINED_POS, this.#examined | 0);
+    }
+    if (consumedOffset >= 0) {
+      const next = this.#ringPosition(consumed);
+      if (next < this.#read) Atomics.add(h, L.READ_LAPS, 1);
+      this.#read = next;
+      this.#readOffset = consumedOffset;
+      Atomics.store(h, L.READ_POS, next | 0);
+      // Consumed past what was examined (a single-argument advanceTo): examined follows.
+      if (consumedOffset > this.#examinedOffset) {
+        this.#examined = next;
+        this.#examinedOffset = consumedOffset;
+        Atomics.store(h, L.EXAMINED_POS, next | 0);
+      }
+    }
+    this.#reading = Reading.None;
+    this.#first = this.#second = null;
+    // Decide under the state change, signal after it: positions are stored, now wake a sleeping writer.
+    if (Atomics.load(h, L.WRITER_WAITING) !== L.WAITING_NONE) this.#ring.wakeWriter();
+  }
+
+  /** Thread-safe: works on a moved end too, and wakes a reader blocked in another thread. */
+  cancelPendingRead(): void {
+    this.#ring.setBits(L.READ_CANCEL);
+    this.#ring.wakeReader();
+  }
+
+  complete(error?: Error): void {
+    if (error !== undefined && error !== null && !(error instanceof Error)) throw new InvalidArgumentTypeError('error', error, 'an Error or undefined');
+    if (this.#moved) throw new PipeEndMovedError('reader');
+    if (this.#completed) return;
+    this.#completed = true;
+    this.#reading = Reading.None;
+    this.#ring.complete('reader', error ?? undefined);
+    this.#ring.detach('reader');
+  }
+
+  /** Moves this end: send the handle to another thread and revive it there with `SharedPipe.reader(handle)`. */
+  handle(): SharedPipeHandle {
+    this.#checkUsable();
+    if (this.#pending || this.#reading !== Reading.None) throw new ReadPendingError();
+    this.#moved = true;
+    this.#ring.detach('reader');
+    return makeHandle('reader', this.#ring.buffer);
+  }
+
+  stats(): RingStats {
+    return this.#ring.stats();
+  }
+
+  get capacity(): number {
+    return this.#capacity;
+  }
+
+  // ---- internals
+
+  #checkUsable(): void {
+    if (this.#moved) throw new PipeEndMovedError('reader');
+    if (this.#completed) throw new PipeCompletedError('reader');
+  }
+
+  #beginRead(): void {
+    this.#checkUsable();
+    if (this.#pending || this.#reading === Reading.Active) throw new ReadPendingError();
+  }
+
+  #checkFits(minimumSize: number): void {
+    const held = this.#dataBetween(this.#read, this.#examined);
+    if (minimumSize > this.#capacity || held + minimumSize > this.#capacity) {
+      throw new FrameTooLargeError(held > 0 ? `Reading at least ${minimumSize} more bytes beyond the ${held} unconsumed bytes held` : `Reading at least ${minimumSize} bytes`, held + minimumSize, this.#capacity);
+    }
+  }
+
+  /** The read result if one is due now (data beyond examined, completion or a cancel), else null. */
+  #tryComplete(minimumSize: number): ReadResult | null {
+    const h = this.#h;
+    const state = Atomics.load(h, L.STATE);
+    if ((state & L.WRITER_FAULTED) !== 0) throw (this.#writerError ??= this.#ring.readError('writer'));
+    const write = Atomics.load(h, L.WRITE_POS) >>> 0;
+    const completed = (state & L.WRITER_COMPLETED) !== 0;
+    const canceled = (state & L.READ_CANCEL) !== 0 && this.#ring.takeBit(L.READ_CANCEL);
+    if (!canceled && !completed) {
+      const unexamined = this.#dataBetween(this.#examined, write);
+      if (unexamined === 0 || unexamined < minimumSize) return null;
+    }
+    return this.#result(write, canceled, completed);
+  }
+
+  #result(write: number, canceled: boolean, completed: boolean): ReadResult {
+    this.#reading = canceled ? Reading.Tentative : Reading.Active;
+    this.#h[L.READS]!++;
+    this.#end = write;
+    const used = (write - this.#read) >>> 0;
+    if (used === 0) {
+      this.#first = this.#second = null;
+      return readResult(ReadOnlySequence.empty, canceled, completed);
+    }
+    const capacity = this.#capacity;
+    const readIndex = this.#read & this.#mask;
+    const lapBase = (this.#read - readIndex) >>> 0;
+    const lap = this.#lapAt(lapBase, this.#readOffset - readIndex);
+    const skip = this.#skipWithin(this.#read, used);
+    let first: RingSegment = lap;
+    let second: RingSegment | null = null;
+    if (skip >= 0 || readIndex + used > capacity) {
+      lap.length = skip >= 0 ? skip & this.#mask : capacity;
+      lap.cut = skip >= 0;
+      second = this.#nextLap?.ringBase === ((lapBase + capacity) >>> 0) ? this.#nextLap : new RingSegment(lap.buffer, lapBase + capacity, lap.runningIndex + lap.length);
+      second.length = write & this.#mask;
+      lap.next = second;
+      this.#nextLap = second;
+      if (lap.length === readIndex) {
+        // Everything before the skipped tail is consumed: the data starts at the next lap.
+        first = second;
+        second = null;
+      }
+    } else {
+      lap.length = readIndex + used;
+      lap.cut = false;
+    }
+    this.#first = first;
+    this.#firstStart = first === lap ? readIndex : 0;
+    this.#second = second;
+    const last = second ?? first;
+    return readResult(new ReadOnlySequence(first, this.#firstStart, last, last.length), canceled, completed);
+  }
+
+  #lapAt(lapBase: number, runningIndex: number): RingSegment {
+    if (this.#lap?.ringBase === lapBase) return this.#lap;
+    const lap = this.#nextLap?.ringBase === lapBase ? this.#nextLap : new RingSegment(this.#ring.data, lapBase, runningIndex);
+    this.#lap = lap;
+    return lap;
+  }
+
+  /** Where a skipped tail starts inside [from, from + used), or -1. */
+  #skipWithin(from: number, used: number): number {
+    if (Atomics.load(this.#h, L.SKIP_ACTIVE) === 0) return -1;
+    const skip = Atomics.load(this.#h, L.SKIP_POS) >>> 0;
+    return ((skip - from) >>> 0) < used ? skip : -1;
+  }
+
+  /** Data bytes between two ring positions, less a skipped tail between them. */
+  #dataBetween(from: number, to: number): number {
+    const used = (to - from) >>> 0;
+    if (used === 0) return 0;
+    const skip = this.#skipWithin(from, used);
+    return skip < 0 ? used : used - (this.#capacity - (skip & this.#mask));
+  }
+
+  #offsetInLastRead(position: SequencePosition, name: string): number {
+    const segment = position.segment;
+    const index = position.index;
+    let low: number;
+    let high: number;
+    if (segment !== null && segment === this.#first) {
+      low = this.#firstStart;
+      high = this.#first.length;
+    } else if (segment !== null && segment === this.#second) {
+      low = 0;
+      high = this.#second.length;
+    } else {
+      throw new AdvanceOutOfRangeError(`The ${name} position is outside the last read buffer: the reader has already advanced past it, or it belongs to another buffer.`);
+    }
+    if (index < low || index > high) {
+      throw new AdvanceOutOfRangeError(`The ${name} position is outside the last read buffer.`);
+    }
+    return (segment as RingSegment).runningIndex + index;
+  }
+
+  #ringPosition(position: SequencePosition): number {
+    const segment = position.segment as RingSegment;
+    const index = position.index;
+    // The end of a lap cut by a skipped tail is the start of the next lap.
+    if (segment.cut && index === segment.length) return (segment.ringBase + this.#capacity) >>> 0;
+    return (segment.ringBase + index) >>> 0;
+  }
+
+  /** Announces a sleeping reader, then samples the sequence word: a publish after this is never lost. */
+  #prepareWait(minimumSize: number): number {
+    Atomics.store(this.#h, L.READ_MINIMUM, minimumSize);
+    Atomics.store(this.#h, L.READER_WAITING, 1);
+    return Atomics.load(this.#h, L.DATA_SEQ);
+  }
+
+  /** Fails instead of sleeping when no progress is possible. */
+  #checkWhileWaiting(minimumSize: number): void {
+    const h = this.#h;
+    if (Atomics.load(h, L.WRITER_WAITING) === L.WAITING_SPACE) {
+      // The writer waits for space that only this reader can free, and this reader waits for data.
+      const write = Atomics.load(h, L.WRITE_POS) >>> 0;
+      const free = this.#capacity - ((write - this.#read) >>> 0);
+      const unexamined = this.#dataBetween(this.#examined, write);
+      if (free < Atomics.load(h, L.WRITER_NEED) && unexamined < Math.max(1, minimumSize)) {
+        const held = this.#dataBetween(this.#read, write);
+        throw new FrameTooLargeError(`Waiting for ${Math.max(1, minimumSize)} more bytes while holding ${held} unconsumed bytes`, held + Math.max(1, minimumSize), this.#capacity);
+      }
+      this.#ring.wakeWriter();
+    }
+  }
+
+  #endWait(): void {
+    Atomics.store(this.#h, L.READER_WAITING, 0);
+    Atomics.store(this.#h, L.READ_MINIMUM, 0);
+    this.#pending = false;
+  }
+
+  async #waitAsync(minimumSize: number, signal: AbortSignal | undefined): Promise<ReadResult> {
+    this.#pending = true;
+    const h = this.#h;
+    const onAbort = (): void => {
+      Atomics.notify(h, L.DATA_SEQ);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let announced = false;
+    try {
+      for (;;) {
+        if (this.#completed) throw new PipeCompletedError('reader');
+        const seq = this.#prepareWait(minimumSize);
+        if (!announced && minimumSize > 0) {
+          // A writer paused at its threshold must hear that this read needs more than it has sent.
+          announced = true;
+          if (Atomics.load(h, L.WRITER_WAITING) !== L.WAITING_NONE) this.#ring.wakeWriter();
+        }
+        const ready = this.#tryComplete(minimumSize);
+        if (ready !== null) return ready;
+        if (signal?.aborted) throw abortError(signal);
+        this.#checkWhileWaiting(minimumSize);
+        h[L.READER_WAITS]!++;
+        if ((await waitAsyncSlice(h, L.DATA_SEQ, seq, kWaitSliceMs)) === 'ok') h[L.READER_WAKEUPS]!++;
+      }
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      this.#endWait();
+    }
+  }
+}

@@ -1,0 +1,215 @@
+import { threadId } from 'node:worker_threads';
+import {
+  deserializeError,
+  InvalidArgumentTypeError,
+  InvalidArgumentValueError,
+  PeerExitedError,
+  PipeEndInUseError,
+  serializeError,
+  validateInteger,
+  type ErrorRecord,
+} from '../errors.js';
+import * as L from './layout.js';
+
+export interface SharedPipeOptions {
+  /** Ring bytes: a power of two from 16 to 2^30. Default 1 MiB. */
+  capacity?: number;
+  /** Unexamined bytes at which a flush waits. Default the capacity; at most the capacity; 0 turns it off. */
+  pauseWriterThreshold?: number;
+  /** A paused writer resumes below this. Default half the pause threshold. */
+  resumeWriterThreshold?: number;
+}
+
+export interface RingStats {
+  /** Bytes the writer published. */
+  readonly bytesWritten: number;
+  /** Bytes the reader consumed (data only, skipped tails excluded from neither: positions count ring bytes). */
+  readonly bytesConsumed: number;
+  readonly flushes: number;
+  readonly reads: number;
+  readonly readerWaits: number;
+  readonly readerWakeups: number;
+  readonly writerWaits: number;
+  readonly writerWakeups: number;
+  readonly writerPauses: number;
+  /** Tails skipped at the end of the ring so that `getMemory` could hand out contiguous memory. */
+  readonly wraps: number;
+}
+
+export type RingSide = 'reader' | 'writer';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** The calling thread's holder id: threadId + 1, since the main thread is 0 and 0 marks a free end. */
+export const kHolderId = threadId + 1;
+
+/** Views of one ring's SharedArrayBuffer and the operations both ends share. */
+export class SharedRing {
+  readonly buffer: SharedArrayBuffer;
+  readonly header: Int32Array;
+  readonly data: Uint8Array;
+  readonly capacity: number;
+  readonly mask: number;
+  readonly pauseWriterThreshold: number;
+  readonly resumeWriterThreshold: number;
+
+  static create(options: SharedPipeOptions | undefined): SharedRing {
+    if (options === null || (options !== undefined && typeof options !== 'object')) {
+      throw new InvalidArgumentTypeError('options', options, 'an object');
+    }
+    const o = options ?? {};
+    const capacity = validateInteger('capacity', o.capacity ?? 1 << 20, L.kMinCapacity, L.kMaxCapacity);
+    if ((capacity & (capacity - 1)) !== 0) throw new InvalidArgumentValueError('capacity', capacity, 'must be a power of two');
+    const pause = validateInteger('pauseWriterThreshold', o.pauseWriterThreshold ?? capacity, 0);
+    if (pause > capacity) throw new InvalidArgumentValueError('pauseWriterThreshold', pause, `must be <= capacity (${capacity})`);
+    const resume = validateInteger('resumeWriterThreshold', o.resumeWriterThreshold ?? Math.floor(pause / 2), 0);
+    if (resume > pause) throw new InvalidArgumentValueError('resumeWriterThreshold', resume, `must be <= pauseWriterThreshold (${pause})`);
+    const buffer = new SharedArrayBuffer(L.kDataOffset + capacity);
+    const header = new Int32Array(buffer, 0, L.kHeaderBytes / 4);
+    header[L.MAGIC] = L.kMagic;
+    header[L.VERSION] = L.kLayoutVersion;
+    header[L.CAPACITY] = capacity;
+    header[L.PAUSE] = pause;
+    header[L.RESUME] = resume;
+    return new SharedRing(buffer);
+  }
+
+  /** Views over a buffer received from another thread; validates that it is a ring. */
+  constructor(buffer: SharedArrayBuffer) {
+    if (!(buffer instanceof SharedArrayBuffer) || buffer.byteLength < L.kDataOffset + L.kMinCapacity) {
+      throw new InvalidArgumentTypeError('handle', buffer, 'a handle from SharedPipeReader.handle() or SharedPipeWriter.handle()');
+    }
+    this.buffer = buffer;
+    this.header = new Int32Array(buffer, 0, L.kHeaderBytes / 4);
+    if (this.header[L.MAGIC] !== L.kMagic || this.header[L.VERSION] !== L.kLayoutVersion) {
+      throw new InvalidArgumentValueError('handle', buffer, 'is not a threadpipe ring of this version');
+    }
+    this.capacity = this.header[L.CAPACITY]!;
+    this.mask = this.capacity - 1;
+    this.pauseWriterThreshold = this.header[L.PAUSE]!;
+    this.resumeWriterThreshold = this.header[L.RESUME]!;
+    this.data = new Uint8Array(buffer, L.kDataOffset, this.capacity);
+  }
+
+  state(): number {
+    return Atomics.load(this.header, L.STATE);
+  }
+
+  /** Takes an end for this thread; a second holder is refused. */
+  attach(side: RingSide): void {
+    const word = side === 'reader' ? L.READER_HOLDER : L.WRITER_HOLDER;
+    const previous = Atomics.compareExchange(this.header, word, 0, kHolderId);
+    if (previous !== 0) throw new PipeEndInUseError(side, previous - 1);
+  }
+
+  /** Lets the end go, so that the thread it is sent to can attach it. */
+  detach(side: RingSide): void {
+    Atomics.store(this.header, side === 'reader' ? L.READER_HOLDER : L.WRITER_HOLDER, 0);
+  }
+
+  /** The thread holding an end, or -1 when it is free. */
+  holder(side: RingSide): number {
+    return Atomics.load(this.header, side === 'reader' ? L.READER_HOLDER : L.WRITER_HOLDER) - 1;
+  }
+
+  /**
+   * Completes one side; the first completion of a side wins. The error record is written before the
+   * bit that announces it, and both sleepers are woken after the state change.
+   */
+  complete(side: RingSide, error: Error | undefined, extraBits = 0): boolean {
+    const completionWord = side === 'writer' ? L.WRITER_COMPLETION : L.READER_COMPLETION;
+    const outcome = error === undefined ? L.COMPLETION_OK : L.COMPLETION_FAULTED;
+    if (Atomics.compareExchange(this.header, completionWord, L.COMPLETION_NONE, outcome) !== L.COMPLETION_NONE) return false;
+    let bits = extraBits | (side === 'writer' ? L.WRITER_COMPLETED : L.READER_COMPLETED);
+    if (error !== undefined) {
+      this.#writeErrorRecord(side, serializeError(error));
+      bits |= side === 'writer' ? L.WRITER_FAULTED : L.READER_FAULTED;
+    }
+    Atomics.or(this.header, L.STATE, bits);
+    this.wakeAll();
+    return true;
+  }
+
+  /** Marks the side held by a thread that died: its far end fails instead of waiting forever. */
+  markExited(side: RingSide): boolean {
+    const exited = side === 'writer' ? L.WRITER_EXITED : L.READER_EXITED;
+    const completed = this.complete(side, new PeerExitedError(), exited);
+    if (!completed) {
+      // The side had completed already; a clean completion stays clean, but record the exit anyway.
+      Atomics.or(this.header, L.STATE, exited);
+      this.wakeAll();
+    }
+    return completed;
+  }
+
+  /** The error a side completed with, rebuilt with its class and code. */
+  readError(side: RingSide): Error {
+    const offset = side === 'writer' ? L.kWriterErrorOffset : L.kReaderErrorOffset;
+    const length = Atomics.load(this.header, side === 'writer' ? L.WRITER_ERROR_LEN : L.READER_ERROR_LEN);
+    const bytes = new Uint8Array(this.buffer, offset, length).slice();
+    try {
+      return deserializeError(JSON.parse(decoder.decode(bytes)) as ErrorRecord);
+    } catch {
+      return new Error('The other end of the pipe failed (its error record could not be read).');
+    }
+  }
+
+  setBits(bits: number): void {
+    Atomics.or(this.header, L.STATE, bits);
+  }
+
+  /** Clears a one-shot bit; true when it was set. */
+  takeBit(bit: number): boolean {
+    return (Atomics.and(this.header, L.STATE, ~bit) & bit) !== 0;
+  }
+
+  /** Wakes a reader sleeping on the data sequence word. */
+  wakeReader(): void {
+    Atomics.add(this.header, L.DATA_SEQ, 1);
+    Atomics.notify(this.header, L.DATA_SEQ);
+  }
+
+  /** Wakes a writer sleeping on the space sequence word. */
+  wakeWriter(): void {
+    Atomics.add(this.header, L.SPACE_SEQ, 1);
+    Atomics.notify(this.header, L.SPACE_SEQ);
+  }
+
+  wakeAll(): void {
+    this.wakeReader();
+    this.wakeWriter();
+  }
+
+  stats(): RingStats {
+    const h = this.header;
+    const laps = (lapsWord: number, posWord: number): number => Atomics.load(h, lapsWord) * 2 ** 32 + (Atomics.load(h, posWord) >>> 0);
+    return {
+      bytesWritten: laps(L.WRITE_LAPS, L.WRITE_POS),
+      bytesConsumed: laps(L.READ_LAPS, L.READ_POS),
+      flushes: h[L.FLUSHES]! >>> 0,
+      reads: h[L.READS]! >>> 0,
+      readerWaits: h[L.READER_WAITS]! >>> 0,
+      readerWakeups: h[L.READER_WAKEUPS]! >>> 0,
+      writerWaits: h[L.WRITER_WAITS]! >>> 0,
+      writerWakeups: h[L.WRITER_WAKEUPS]! >>> 0,
+      writerPauses: h[L.PAUSES]! >>> 0,
+      wraps: h[L.WRAPS]! >>> 0,
+    };
+  }
+
+  #writeErrorRecord(side: RingSide, record: ErrorRecord): void {
+    let bytes = encoder.encode(JSON.stringify(record));
+    if (bytes.length > L.kErrorRecordBytes) {
+      // Keep name, code and message; give up the stack and cause first.
+      const { stack: _stack, cause: _cause, ...essential } = record;
+      bytes = encoder.encode(JSON.stringify(essential));
+      if (bytes.length > L.kErrorRecordBytes) {
+        bytes = encoder.encode(JSON.stringify({ ...essential, message: essential.message.slice(0, 200) + '…' }));
+      }
+    }
+    const offset = side === 'writer' ? L.kWriterErrorOffset : L.kReaderErrorOffset;
+    new Uint8Array(this.buffer, offset, L.kErrorRecordBytes).set(bytes.subarray(0, L.kErrorRecordBytes));
+    Atomics.store(this.header, side === 'writer' ? L.WRITER_ERROR_LEN : L.READER_ERROR_LEN, Math.min(bytes.length, L.kErrorRecordBytes));
+  }
+}
