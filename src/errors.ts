@@ -154,6 +154,20 @@ export class RingFullError extends ThreadpipeError {
   }
 }
 
+export class SchedulerClosedError extends ThreadpipeError {
+  constructor(message = 'The scheduler is closed: it accepts no more work.') {
+    super(message, 'ERR_SCHEDULER_CLOSED');
+    this.name = 'SchedulerClosedError';
+  }
+}
+
+export class ExportNotFoundError extends ThreadpipeError {
+  constructor(module: string, exportName: string) {
+    super(`The module ${module} has no exported function named '${exportName}'.`, 'ERR_SCHEDULER_EXPORT_NOT_FOUND');
+    this.name = 'ExportNotFoundError';
+  }
+}
+
 /** An operation stopped by an `AbortSignal` or by a pending-read/flush cancellation. */
 export class AbortError extends ThreadpipeError {
   constructor(message = 'The operation was aborted', options?: ErrorOptions) {
@@ -227,6 +241,8 @@ const rebuilders: Record<string, Rebuild> = {
   ERR_PIPE_NOT_COMPLETED: () => new PipeNotCompletedError(),
   ERR_PIPE_PEER_EXITED: (r) => new PeerExitedError(r.message),
   ABORT_ERR: (r) => new AbortError(r.message),
+  ERR_SCHEDULER_CLOSED: (r) => new SchedulerClosedError(r.message),
+  ERR_FRAME_TOO_LARGE: (r) => Object.assign(new ThreadpipeError(r.message, 'ERR_FRAME_TOO_LARGE'), { name: 'FrameTooLargeError' }),
 };
 
 export function serializeError(error: unknown, depth = 0): ErrorRecord {
@@ -248,6 +264,8 @@ export function deserializeError(record: ErrorRecord): Error {
   if (rebuild !== undefined) {
     error = rebuild(record);
     if (error.message !== record.message) error.message = record.message;
+  } else if (record.code !== undefined && /^(ERR_PIPE_|ERR_SCHEDULER_|ERR_FRAME_)/.test(record.code)) {
+    error = new ThreadpipeError(record.message, record.code);
   } else {
     const Base = record.name === 'TypeError' ? TypeError : record.name === 'RangeError' ? RangeError : Error;
     error = new Base(record.message);

@@ -2,7 +2,8 @@ export { MemoryPool, ReadOnlySequence, SequencePosition, SequenceReader } from '
 export type { MemoryPoolOptions, SequenceSegment } from './buffers/index.js';
 export { Pipe, PipeReader, PipeWriter } from './pipe/index.js';
 export type { DuplexPipe, FlushResult, OperationOptions, PipeOptions, ReadResult } from './pipe/index.js';
-export { PipeScheduler } from './scheduling/scheduler.js';
+export { PipeScheduler, PoolScheduler, ThreadScheduler, watchWorker } from './scheduling/index.js';
+export type { PoolSchedulerOptions, ThreadSchedulerOptions } from './scheduling/index.js';
 export { createDuplexPair, isSharedPipeHandle, SharedPipe, SharedPipeReader, SharedPipeWriter } from './ring/index.js';
 export type { RingStats, SharedPipeHandle, SharedPipeOptions } from './ring/index.js';
 export {
@@ -22,6 +23,8 @@ export {
   PipeNotCompletedError,
   ReadCanceledError,
   ReadPendingError,
+  SchedulerClosedError,
+  ExportNotFoundError,
   RingFullError,
   serializeError,
   ThreadpipeError,

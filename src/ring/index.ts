@@ -3,3 +3,4 @@ export { isSharedPipeHandle, type SharedPipeHandle } from './shared-pipe-handle.
 export { SharedPipeReader } from './shared-pipe-reader.js';
 export { SharedPipeWriter } from './shared-pipe-writer.js';
 export type { RingStats, SharedPipeOptions } from './shared-ring.js';
+export { reviveEnds } from './revive.js';

@@ -13,10 +13,11 @@ import {
 } from '../errors.js';
 import { PipeReader } from '../pipe/pipe-reader.js';
 import { readResult, type OperationOptions, type ReadResult } from '../pipe/results.js';
+import { kMove, type MovedEnd } from '../scheduling/movable.js';
 import * as L from './layout.js';
 import { RingSegment } from './ring-segment.js';
 import { kWaitSliceMs, waitAsyncSlice, waitSyncSlice } from './ring-wait.js';
-import { SharedRing, type RingStats } from './shared-ring.js';
+import { movedEnd, SharedRing, type RingStats } from './shared-ring.js';
 import { makeHandle, type SharedPipeHandle } from './shared-pipe-handle.js';
 
 const enum Reading {
@@ -194,6 +195,12 @@ export class SharedPipeReader extends PipeReader {
 
   get capacity(): number {
     return this.#capacity;
+  }
+
+  /** @internal Moves this end for a scheduler: the handle plus the controls the sending thread keeps. */
+  [kMove](): MovedEnd {
+    const handle = this.handle();
+    return movedEnd(this.#ring, 'reader', handle, () => this.cancelPendingRead());
   }
 
   // ---- internals

@@ -13,9 +13,10 @@ import {
 } from '../errors.js';
 import { PipeWriter, toBytes } from '../pipe/pipe-writer.js';
 import { flushResult, settledFlush, type FlushResult, type OperationOptions } from '../pipe/results.js';
+import { kMove, type MovedEnd } from '../scheduling/movable.js';
 import * as L from './layout.js';
 import { kWaitSliceMs, waitAsyncSlice, waitSyncSlice } from './ring-wait.js';
-import { SharedRing, type RingStats } from './shared-ring.js';
+import { movedEnd, SharedRing, type RingStats } from './shared-ring.js';
 import { makeHandle, type SharedPipeHandle } from './shared-pipe-handle.js';
 
 /** The smallest room a flush waits for, so the next small write never finds the ring full. */
@@ -230,6 +231,12 @@ export class SharedPipeWriter extends PipeWriter {
 
   stats(): RingStats {
     return this.#ring.stats();
+  }
+
+  /** @internal Moves this end for a scheduler: the handle plus the controls the sending thread keeps. */
+  [kMove](): MovedEnd {
+    const handle = this.handle();
+    return movedEnd(this.#ring, 'writer', handle, () => this.cancelPendingFlush());
   }
 
   // ---- internals

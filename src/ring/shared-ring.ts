@@ -9,6 +9,7 @@ import {
   validateInteger,
   type ErrorRecord,
 } from '../errors.js';
+import type { MovedEnd } from '../scheduling/movable.js';
 import * as L from './layout.js';
 
 export interface SharedPipeOptions {
@@ -212,4 +213,26 @@ export class SharedRing {
     new Uint8Array(this.buffer, offset, L.kErrorRecordBytes).set(bytes.subarray(0, L.kErrorRecordBytes));
     Atomics.store(this.header, side === 'writer' ? L.WRITER_ERROR_LEN : L.READER_ERROR_LEN, Math.min(bytes.length, L.kErrorRecordBytes));
   }
+}
+
+/** What the sending thread keeps of an end it moved: enough to watch over the thread it went to. */
+export function movedEnd(ring: SharedRing, side: RingSide, handle: unknown, cancel: () => void): MovedEnd {
+  return {
+    handle,
+    cancel,
+    markPeerExited(threadId: number): boolean {
+      const holder = ring.holder(side);
+      // Held by that thread, or never taken: either way nobody can complete it any more.
+      if (holder !== threadId && holder !== -1) return false;
+      if ((ring.state() & (side === 'reader' ? L.READER_COMPLETED : L.WRITER_COMPLETED)) !== 0) return false;
+      return ring.markExited(side);
+    },
+    abandon(error: Error): void {
+      if (ring.holder(side) === -1) ring.complete(side, error);
+    },
+    get finished(): boolean {
+      const done = L.READER_COMPLETED | L.WRITER_COMPLETED;
+      return (ring.state() & done) === done;
+    },
+  };
 }

@@ -1,0 +1,160 @@
+import { Worker, type ResourceLimits } from 'node:worker_threads';
+import {
+  abortError,
+  deserializeError,
+  InvalidArgumentTypeError,
+  PeerExitedError,
+  SchedulerClosedError,
+  validateSignal,
+  type ErrorRecord,
+} from '../errors.js';
+import type { OperationOptions } from '../pipe/results.js';
+import { moveEnds, type MovedEnd } from './movable.js';
+import { moduleUrl, validateExportName } from './module-url.js';
+
+export interface ThreadSchedulerOptions {
+  /** A name for the thread, shown in diagnostics. */
+  name?: string;
+  resourceLimits?: ResourceLimits;
+}
+
+interface InFlight {
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+type HostMessage = { type: 'done'; id: number; value: unknown } | { type: 'fail'; id: number; error: ErrorRecord };
+
+const kHostEntry = new URL('../../workers/thread-host.js', import.meta.url);
+
+/**
+ * One dedicated worker thread: everything run on it stays on it (the dedicated-thread scheduler of
+ * the .NET docs), so one connection's parsing always runs on the same thread. Runs are exported
+ * functions of a module; shared pipe ends in their arguments move to the thread.
+ */
+export class ThreadScheduler {
+  readonly module: string;
+  readonly name: string;
+  readonly #worker: Worker;
+  readonly #threadId: number;
+  readonly #inFlight = new Map<number, InFlight>();
+  #moved: MovedEnd[] = [];
+  #nextId = 1;
+  #closing: Promise<void> | null = null;
+  #exited = false;
+  #exitError: Error | undefined;
+  #crash: Error | undefined;
+
+  constructor(module: string | URL, options: ThreadSchedulerOptions = {}) {
+    this.module = moduleUrl(module);
+    if (typeof options !== 'object' || options === null) throw new InvalidArgumentTypeError('options', options, 'an object');
+    if (options.name !== undefined && typeof options.name !== 'string') throw new InvalidArgumentTypeError('options.name', options.name, 'a string');
+    this.name = options.name ?? 'threadpipe';
+    this.#worker = new Worker(kHostEntry, {
+      name: this.name,
+      workerData: { module: this.module },
+      ...(options.resourceLimits !== undefined ? { resourceLimits: options.resourceLimits } : {}),
+    });
+    this.#threadId = this.#worker.threadId;
+    this.#worker.on('message', (message: HostMessage) => this.#settle(message));
+    this.#worker.on('error', (error: Error) => {
+      this.#crash = error;
+    });
+    this.#worker.on('exit', (code: number) => this.#onExit(code));
+    // An idle scheduler does not keep the process alive; a run in flight does.
+    this.#worker.unref();
+  }
+
+  /** The worker's thread id (as `threadId` inside it). */
+  get threadId(): number {
+    return this.#threadId;
+  }
+
+  /** Runs `exportName(args, { signal, threadId })` on this scheduler's thread. */
+  run<T>(exportName: string, args?: unknown, options?: OperationOptions): Promise<T> {
+    validateExportName(exportName);
+    const signal = validateSignal('options.signal', options?.signal);
+    if (this.#exited) return Promise.reject(this.#exitError ?? new SchedulerClosedError());
+    if (this.#closing !== null) return Promise.reject(new SchedulerClosedError());
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    this.#moved = this.#moved.filter((end) => !end.finished);
+    const moved: MovedEnd[] = [];
+    const message = { type: 'run', id: this.#nextId++, exportName, args: moveEnds(args, moved) };
+    try {
+      this.#worker.postMessage(message);
+    } catch (error) {
+      for (const end of moved) end.abandon(error as Error);
+      return Promise.reject(error);
+    }
+    this.#moved.push(...moved);
+    if (this.#inFlight.size === 0) this.#worker.ref();
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = (): void => {
+        this.#worker.postMessage({ type: 'abort', id: message.id });
+        for (const end of moved) end.cancel();
+        settle();
+        reject(abortError(signal!));
+      };
+      const settle = (): void => {
+        signal?.removeEventListener('abort', onAbort);
+        this.#inFlight.delete(message.id);
+        if (this.#inFlight.size === 0) this.#worker.unref();
+      };
+      this.#inFlight.set(message.id, {
+        resolve: (value) => {
+          settle();
+          resolve(value as T);
+        },
+        reject: (error) => {
+          settle();
+          reject(error);
+        },
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Lets the runs in flight finish, then ends the thread. New runs are refused. */
+  close(): Promise<void> {
+    if (this.#closing !== null) return this.#closing;
+    this.#closing = (async () => {
+      const pending = [...this.#inFlight.values()].map(
+        (run) => new Promise<void>((resolve) => {
+          const { resolve: done, reject: fail } = run;
+          run.resolve = (value) => {
+            done(value);
+            resolve();
+          };
+          run.reject = (error) => {
+            fail(error);
+            resolve();
+          };
+        }),
+      );
+      await Promise.all(pending);
+      if (!this.#exited) await this.#worker.terminate();
+    })();
+    return this.#closing;
+  }
+
+  #settle(message: HostMessage): void {
+    const run = this.#inFlight.get(message.id);
+    if (run === undefined) return;
+    if (message.type === 'done') run.resolve(message.value);
+    else run.reject(deserializeError(message.error));
+  }
+
+  #onExit(code: number): void {
+    this.#exited = true;
+    const closed = this.#closing !== null && this.#inFlight.size === 0;
+    // Every ring whose end this thread held fails at once on the far side, instead of hanging.
+    for (const end of this.#moved) end.markPeerExited(this.#threadId);
+    this.#moved = [];
+    if (closed) return;
+    const error = new PeerExitedError(`The thread of ThreadScheduler '${this.name}' exited (code ${code})${this.#crash ? `: ${this.#crash.message}` : ''}.`);
+    if (this.#crash !== undefined) Object.defineProperty(error, 'cause', { value: this.#crash, configurable: true, writable: true });
+    this.#exitError = error;
+    for (const run of [...this.#inFlight.values()]) run.reject(error);
+    this.#inFlight.clear();
+  }
+}
