@@ -1,9 +1,12 @@
+import { untrackPending, type PendingOperation } from '../diagnostics/pending-operations.js';
+
 /** A suspended read or flush: how to settle its promise, and the abort listener to remove when it does. */
 export interface Waiter<T> {
   readonly resolve: (value: T) => void;
   readonly reject: (reason: unknown) => void;
   readonly signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
+  readonly pending: PendingOperation | null;
 }
 
 /**
@@ -25,6 +28,11 @@ export class PipeAwaitable<T> {
   /** True when an operation would not wait: completed, or a cancel is pending. */
   get isCompleted(): boolean {
     return this.#completed || this.#canceled;
+  }
+
+  /** The completed flag alone, whatever the cancel flag says (for the writer: not paused). */
+  get isSet(): boolean {
+    return this.#completed;
   }
 
   get isCanceled(): boolean {
@@ -74,14 +82,14 @@ export class PipeAwaitable<T> {
     return this.#waiter === waiter;
   }
 
-  suspend(signal: AbortSignal | undefined, onAbort: (waiter: Waiter<T>) => void): Promise<T> {
+  suspend(signal: AbortSignal | undefined, onAbort: (waiter: Waiter<T>) => void, pending: PendingOperation | null = null): Promise<T> {
     let resolve!: (value: T) => void;
     let reject!: (reason: unknown) => void;
     const promise = new Promise<T>((res, rej) => {
       resolve = res;
       reject = rej;
     });
-    const waiter: Waiter<T> = { resolve, reject, signal, onAbort: undefined };
+    const waiter: Waiter<T> = { resolve, reject, signal, onAbort: undefined, pending };
     if (signal !== undefined) {
       waiter.onAbort = () => onAbort(waiter);
       signal.addEventListener('abort', waiter.onAbort, { once: true });
@@ -93,6 +101,7 @@ export class PipeAwaitable<T> {
 
   /** Called when a released waiter runs: ends the operation and drops its abort listener. */
   settle(waiter: Waiter<T>): void {
+    untrackPending(waiter.pending);
     if (this.#inFlight === waiter) this.#inFlight = null;
     if (this.#waiter === waiter) this.#waiter = null;
     if (waiter.onAbort !== undefined) {
@@ -102,6 +111,7 @@ export class PipeAwaitable<T> {
   }
 
   reset(completed: boolean): void {
+    if (this.#inFlight !== null) untrackPending(this.#inFlight.pending);
     this.#completed = completed;
     this.#canceled = false;
     this.#waiter = null;

@@ -1,4 +1,6 @@
 import { MemoryPool } from '../buffers/memory-pool.js';
+import { channels, pipeName } from '../diagnostics/channels.js';
+import { trackPending } from '../diagnostics/pending-operations.js';
 import { ReadOnlySequence } from '../buffers/read-only-sequence.js';
 import { SequencePosition } from '../buffers/sequence-position.js';
 import {
@@ -37,6 +39,7 @@ const enum Operation {
  * scheduler, so an inline continuation may call back into the pipe safely.
  */
 class PipeState {
+  readonly name = pipeName('Pipe');
   readonly #pool: MemoryPool;
   readonly #readerScheduler: PipeScheduler;
   readonly #writerScheduler: PipeScheduler;
@@ -106,7 +109,7 @@ class PipeState {
     this.#beginReadCall();
     if (signal?.aborted) return Promise.reject(abortError(signal));
     if (this.#readerAwaitable.isCompleted) return this.#settledRead();
-    return this.#readerAwaitable.suspend(signal, this.#abortRead);
+    return this.#readerAwaitable.suspend(signal, this.#abortRead, trackPending(this.name, 'read', 'data'));
   }
 
   readAtLeast(minimumSize: number, options: OperationOptions | undefined): Promise<ReadResult> {
@@ -128,7 +131,7 @@ class PipeState {
     // A writer paused at its threshold could never deliver the minimum: release it.
     const writer = this.#writerAwaitable.isCompleted ? null : this.#writerAwaitable.complete();
     this.#minimumReadBytes = minimumSize;
-    const promise = this.#readerAwaitable.suspend(signal, this.#abortRead);
+    const promise = this.#readerAwaitable.suspend(signal, this.#abortRead, trackPending(this.name, 'readAtLeast', `at least ${minimumSize} unexamined bytes`));
     this.#schedule(this.#writerScheduler, this.#resumeFlush, writer);
     return promise;
   }
@@ -166,7 +169,9 @@ class PipeState {
       this.#unconsumedBytes -= examinedOffset - this.#lastExaminedIndex;
       this.#lastExaminedIndex = examinedOffset;
       if (oldLength >= this.#resumeWriterThreshold && this.#unconsumedBytes < this.#resumeWriterThreshold) {
+        const wasPaused = !this.#writerAwaitable.isSet;
         resumeWriter = this.#writerAwaitable.complete();
+        if (wasPaused && channels.resume.hasSubscribers) channels.resume.publish({ pipe: this.name, unexamined: this.#unconsumedBytes });
       }
     }
 
@@ -412,7 +417,7 @@ class PipeState {
         result = Promise.reject(error);
       }
     } else {
-      result = this.#writerAwaitable.suspend(signal, this.#abortFlush);
+      result = this.#writerAwaitable.suspend(signal, this.#abortFlush, trackPending(this.name, 'flush', `the reader to examine below ${this.#resumeWriterThreshold} bytes`));
     }
     this.#schedule(this.#readerScheduler, this.#resumeRead, reader);
     return result;
@@ -439,6 +444,7 @@ class PipeState {
       !this.#readerCompleted
     ) {
       this.#writerAwaitable.setUncompleted();
+      if (channels.pause.hasSubscribers) channels.pause.publish({ pipe: this.name, unexamined: this.#unconsumedBytes });
     }
     this.#unflushedBytes = 0;
     this.#writingHeadBytesBuffered = 0;

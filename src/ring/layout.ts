@@ -6,7 +6,7 @@
  *                by either side        [5] STATE (sticky bits, Atomics.or / and)
  *                                      [6] WRITER_HOLDER  [7] READER_HOLDER  (threadId + 1, 0 = free)
  *                                      [8] WRITER_COMPLETION  [9] READER_COMPLETION  (first wins by CAS)
- *                                      [10] WRITER_ERROR_LEN  [11] READER_ERROR_LEN
+ *                                      [10] WRITER_ERROR_LEN  [11] READER_ERROR_LEN  [12] RING_ID
  *   128    L1    writer                [32] WRITE_POS  [33] DATA_SEQ (the reader sleeps on it)
  *                                      [34] WRITER_WAITING  [35] WRITER_NEED  [36] SKIP_POS  [37] SKIP_ACTIVE
  *                                      [38] WRITE_LAPS  [39] FLUSHES  [40] WRITER_WAITS  [41] WRITER_WAKEUPS
@@ -56,6 +56,7 @@ export const WRITER_COMPLETION = 8;
 export const READER_COMPLETION = 9;
 export const WRITER_ERROR_LEN = 10;
 export const READER_ERROR_LEN = 11;
+export const RING_ID = 12;
 
 // Line 1: written by the writer.
 export const WRITE_POS = 32;

@@ -11,6 +11,7 @@ import {
   ReadPendingError,
   validateSignal,
 } from '../errors.js';
+import { trackPending, untrackPending } from '../diagnostics/pending-operations.js';
 import { PipeReader } from '../pipe/pipe-reader.js';
 import { readResult, type OperationOptions, type ReadResult } from '../pipe/results.js';
 import { kMove, type MovedEnd } from '../scheduling/movable.js';
@@ -102,6 +103,7 @@ export class SharedPipeReader extends PipeReader {
     const result = this.#tryComplete(0);
     if (result !== null) return result;
     this.#pending = true;
+    const entry = trackPending(this.#ring.name, 'readSync', 'data');
     try {
       for (;;) {
         const seq = this.#prepareWait(0);
@@ -112,6 +114,7 @@ export class SharedPipeReader extends PipeReader {
         if (waitSyncSlice(this.#h, L.DATA_SEQ, seq) === 'ok') this.#h[L.READER_WAKEUPS]!++;
       }
     } finally {
+      untrackPending(entry);
       this.#endWait();
     }
   }
@@ -363,6 +366,7 @@ export class SharedPipeReader extends PipeReader {
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     let announced = false;
+    const entry = trackPending(this.#ring.name, minimumSize > 0 ? 'readAtLeast' : 'read', minimumSize > 0 ? `at least ${minimumSize} unexamined bytes` : 'data');
     try {
       for (;;) {
         if (this.#completed) throw new PipeCompletedError('reader');
@@ -380,6 +384,7 @@ export class SharedPipeReader extends PipeReader {
         if ((await waitAsyncSlice(h, L.DATA_SEQ, seq, kWaitSliceMs)) === 'ok') h[L.READER_WAKEUPS]!++;
       }
     } finally {
+      untrackPending(entry);
       signal?.removeEventListener('abort', onAbort);
       this.#endWait();
     }

@@ -11,6 +11,8 @@ import {
   validateSignal,
   WriteBeyondMemoryError,
 } from '../errors.js';
+import { channels } from '../diagnostics/channels.js';
+import { trackPending, untrackPending, type PendingOperation } from '../diagnostics/pending-operations.js';
 import { PipeWriter, toBytes } from '../pipe/pipe-writer.js';
 import { flushResult, settledFlush, type FlushResult, type OperationOptions } from '../pipe/results.js';
 import { kMove, type MovedEnd } from '../scheduling/movable.js';
@@ -306,6 +308,7 @@ export class SharedPipeWriter extends PipeWriter {
       if (unexamined >= pause && unexamined >= Atomics.load(h, L.READ_MINIMUM) && (Atomics.load(h, L.STATE) & L.READER_COMPLETED) === 0) {
         this.#paused = true;
         h[L.PAUSES]!++;
+        if (channels.pause.hasSubscribers) channels.pause.publish({ pipe: this.#ring.name, unexamined });
       }
     }
   }
@@ -351,6 +354,7 @@ export class SharedPipeWriter extends PipeWriter {
       const unexamined = (this.#write - this.#examined) >>> 0;
       if (unexamined >= this.#ring.resumeWriterThreshold && Atomics.load(h, L.READ_MINIMUM) <= unexamined) return null;
       this.#paused = false;
+      if (channels.resume.hasSubscribers) channels.resume.publish({ pipe: this.#ring.name, unexamined });
     }
     return this.#hasRoom(this.#needed(this.#reserve())) ? flushResult(false, false) : null;
   }
@@ -392,6 +396,7 @@ export class SharedPipeWriter extends PipeWriter {
       Atomics.notify(h, L.SPACE_SEQ);
     };
     signal?.addEventListener('abort', onAbort, { once: true });
+    const entry = this.#track(until === Until.Room ? 'write' : 'flush', until);
     try {
       for (;;) {
         if (this.#completed && until === Until.Flushed) throw new PipeCompletedError('writer');
@@ -404,6 +409,7 @@ export class SharedPipeWriter extends PipeWriter {
         if ((await waitAsyncSlice(h, L.SPACE_SEQ, seq, kWaitSliceMs)) === 'ok') h[L.WRITER_WAKEUPS]!++;
       }
     } finally {
+      untrackPending(entry);
       signal?.removeEventListener('abort', onAbort);
       this.#endWait();
       this.#pending = false;
@@ -415,6 +421,7 @@ export class SharedPipeWriter extends PipeWriter {
     if (done !== null) return done;
     this.#pending = true;
     const h = this.#h;
+    const entry = this.#track('flushSync', until);
     try {
       for (;;) {
         const seq = this.#prepareWait(until, needed);
@@ -425,9 +432,17 @@ export class SharedPipeWriter extends PipeWriter {
         if (waitSyncSlice(h, L.SPACE_SEQ, seq) === 'ok') h[L.WRITER_WAKEUPS]!++;
       }
     } finally {
+      untrackPending(entry);
       this.#endWait();
       this.#pending = false;
     }
+  }
+
+  #track(operation: PendingOperation['operation'], until: Until): PendingOperation {
+    const waitingFor = until === Until.Flushed && this.#paused
+      ? `the reader to examine below ${this.#ring.resumeWriterThreshold} bytes`
+      : 'room in the ring';
+    return trackPending(this.#ring.name, operation, waitingFor);
   }
 
   async #writeInTurns(bytes: Uint8Array, offset: number, signal: AbortSignal | undefined): Promise<FlushResult> {

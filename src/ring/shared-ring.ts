@@ -10,6 +10,7 @@ import {
   type ErrorRecord,
 } from '../errors.js';
 import type { MovedEnd } from '../scheduling/movable.js';
+import { channels } from '../diagnostics/channels.js';
 import * as L from './layout.js';
 
 export interface SharedPipeOptions {
@@ -54,6 +55,8 @@ export class SharedRing {
   readonly mask: number;
   readonly pauseWriterThreshold: number;
   readonly resumeWriterThreshold: number;
+  /** The same in every thread: `SharedPipe#<id>`, for events and the pending list. */
+  readonly name: string;
 
   static create(options: SharedPipeOptions | undefined): SharedRing {
     if (options === null || (options !== undefined && typeof options !== 'object')) {
@@ -73,6 +76,7 @@ export class SharedRing {
     header[L.CAPACITY] = capacity;
     header[L.PAUSE] = pause;
     header[L.RESUME] = resume;
+    header[L.RING_ID] = (Math.random() * 0x7fffffff) | 0;
     return new SharedRing(buffer);
   }
 
@@ -91,6 +95,7 @@ export class SharedRing {
     this.pauseWriterThreshold = this.header[L.PAUSE]!;
     this.resumeWriterThreshold = this.header[L.RESUME]!;
     this.data = new Uint8Array(buffer, L.kDataOffset, this.capacity);
+    this.name = `SharedPipe#${(this.header[L.RING_ID]! >>> 0).toString(16)}`;
   }
 
   state(): number {
@@ -134,6 +139,7 @@ export class SharedRing {
 
   /** Marks the side held by a thread that died: its far end fails instead of waiting forever. */
   markExited(side: RingSide): boolean {
+    if (channels.peerExit.hasSubscribers) channels.peerExit.publish({ pipe: this.name, side, thread: this.holder(side) });
     const exited = side === 'writer' ? L.WRITER_EXITED : L.READER_EXITED;
     const completed = this.complete(side, new PeerExitedError(), exited);
     if (!completed) {

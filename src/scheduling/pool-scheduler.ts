@@ -2,6 +2,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { abortError, deserializeError, InvalidArgumentTypeError, PeerExitedError, SchedulerClosedError, validateInteger, validateSignal, type ErrorRecord } from '../errors.js';
 import type { OperationOptions } from '../pipe/results.js';
+import { channels } from '../diagnostics/channels.js';
 import { moveEnds, type MovedEnd } from './movable.js';
 import { moduleUrl, validateExportName } from './module-url.js';
 
@@ -15,6 +16,8 @@ export interface PoolSchedulerOptions {
 }
 
 type PoolOutcome = { ok: true; value: unknown } | { ok: false; error: ErrorRecord };
+
+let runIds = 0;
 
 const kTaskEntry = new URL('../../workers/pool-task.js', import.meta.url).href;
 
@@ -64,19 +67,25 @@ export class PoolScheduler {
       for (const end of moved) end.cancel();
     };
     signal?.addEventListener('abort', onAbort, { once: true });
-    const finish = (): void => {
+    const event = { scheduler: 'PoolScheduler', thread: -1, exportName, id: ++runIds };
+    if (channels.runStart.hasSubscribers) channels.runStart.publish(event);
+    const finish = (error?: unknown): void => {
+      if (channels.runEnd.hasSubscribers) channels.runEnd.publish({ ...event, thread: threadId, ...(error === undefined ? {} : { error }) });
       signal?.removeEventListener('abort', onAbort);
       port1.close();
     };
     return (this.#pool.run(task, { transferList: [port2] }) as Promise<PoolOutcome>).then(
       (outcome) => {
-        finish();
-        if (outcome.ok) return outcome.value as T;
+        if (outcome.ok) {
+          finish();
+          return outcome.value as T;
+        }
         const error = deserializeError(outcome.error);
+        finish(error);
         throw signal?.aborted && (error as { code?: string }).code === 'ABORT_ERR' ? abortError(signal) : error;
       },
       (failure: unknown) => {
-        finish();
+        finish(failure);
         // The task did not report back: its thread died. Its pipes fail on the far side too.
         for (const end of moved) end.markPeerExited(threadId);
         const error = new PeerExitedError(`The pool thread running '${exportName}' exited: ${(failure as Error)?.message ?? failure}`);

@@ -9,6 +9,7 @@ import {
   type ErrorRecord,
 } from '../errors.js';
 import type { OperationOptions } from '../pipe/results.js';
+import { channels } from '../diagnostics/channels.js';
 import { moveEnds, type MovedEnd } from './movable.js';
 import { moduleUrl, validateExportName } from './module-url.js';
 
@@ -88,14 +89,18 @@ export class ThreadScheduler {
     }
     this.#moved.push(...moved);
     if (this.#inFlight.size === 0) this.#worker.ref();
+    const event = { scheduler: this.name, thread: this.#threadId, exportName, id: message.id };
+    if (channels.runStart.hasSubscribers) channels.runStart.publish(event);
     return new Promise<T>((resolve, reject) => {
       const onAbort = (): void => {
         this.#worker.postMessage({ type: 'abort', id: message.id });
         for (const end of moved) end.cancel();
-        settle();
-        reject(abortError(signal!));
+        const error = abortError(signal!);
+        settle(error);
+        reject(error);
       };
-      const settle = (): void => {
+      const settle = (error?: unknown): void => {
+        if (channels.runEnd.hasSubscribers) channels.runEnd.publish(error === undefined ? event : { ...event, error });
         signal?.removeEventListener('abort', onAbort);
         this.#inFlight.delete(message.id);
         if (this.#inFlight.size === 0) this.#worker.unref();
@@ -106,7 +111,7 @@ export class ThreadScheduler {
           resolve(value as T);
         },
         reject: (error) => {
-          settle();
+          settle(error);
           reject(error);
         },
       });
