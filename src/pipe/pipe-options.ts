@@ -1,6 +1,6 @@
 import { MemoryPool } from '../buffers/memory-pool.js';
 import { InvalidArgumentTypeError, InvalidArgumentValueError, validateInteger } from '../errors.js';
-import { PipeScheduler } from '../scheduling/scheduler.js';
+import { PipeScheduler, validateScheduler } from '../scheduling/scheduler.js';
 
 export interface PipeOptions {
   /** Where segments' memory comes from. Default `MemoryPool.shared`. */
@@ -51,12 +51,4 @@ export function resolvePipeOptions(options: PipeOptions | undefined): ResolvedPi
     resumeWriterThreshold: resume,
     minimumSegmentSize: validateInteger('minimumSegmentSize', o.minimumSegmentSize ?? kDefaultMinimumSegmentSize, 0, 1 << 30),
   };
-}
-
-function validateScheduler(name: string, scheduler: PipeScheduler | undefined): PipeScheduler {
-  if (scheduler === undefined) return PipeScheduler.inline;
-  if (typeof scheduler !== 'object' || scheduler === null || typeof scheduler.schedule !== 'function') {
-    throw new InvalidArgumentTypeError(name, scheduler, 'a PipeScheduler (an object with a schedule method)');
-  }
-  return scheduler;
 }

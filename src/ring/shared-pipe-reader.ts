@@ -15,6 +15,7 @@ import { trackPending, untrackPending } from '../diagnostics/pending-operations.
 import { PipeReader } from '../pipe/pipe-reader.js';
 import { readResult, type OperationOptions, type ReadResult } from '../pipe/results.js';
 import { kMove, type MovedEnd } from '../scheduling/movable.js';
+import { PipeScheduler } from '../scheduling/scheduler.js';
 import * as L from './layout.js';
 import { RingSegment } from './ring-segment.js';
 import { kWaitSliceMs, waitAsyncSlice, waitSyncSlice } from './ring-wait.js';
@@ -33,6 +34,8 @@ const enum Reading {
  */
 export class SharedPipeReader extends PipeReader {
   readonly #ring: SharedRing;
+  /** Where a suspended operation of this end resumes, in this thread. */
+  readonly #scheduler: PipeScheduler;
   readonly #h: Int32Array;
   readonly #capacity: number;
   readonly #mask: number;
@@ -55,13 +58,13 @@ export class SharedPipeReader extends PipeReader {
   #first: RingSegment | null = null;
   #firstStart = 0;
   #second: RingSegment | null = null;
-  #end = 0;
   #writerError: Error | undefined;
 
   /** @internal Use `new SharedPipe().reader` or `SharedPipe.reader(handle)`. */
-  constructor(ring: SharedRing) {
+  constructor(ring: SharedRing, scheduler: PipeScheduler = PipeScheduler.inline) {
     super();
     this.#ring = ring;
+    this.#scheduler = scheduler;
     this.#h = ring.header;
     this.#capacity = ring.capacity;
     this.#mask = ring.mask;
@@ -208,6 +211,12 @@ export class SharedPipeReader extends PipeReader {
 
   // ---- internals
 
+  #resume<T>(value: T): T | Promise<T> {
+    const scheduler = this.#scheduler;
+    if (scheduler === PipeScheduler.inline) return value;
+    return new Promise<T>((resolve) => scheduler.schedule(resolve, value));
+  }
+
   #checkUsable(): void {
     if (this.#moved) throw new PipeEndMovedError('reader');
     if (this.#completed) throw new PipeCompletedError('reader');
@@ -243,7 +252,6 @@ export class SharedPipeReader extends PipeReader {
   #result(write: number, canceled: boolean, completed: boolean): ReadResult {
     this.#reading = canceled ? Reading.Tentative : Reading.Active;
     this.#h[L.READS]!++;
-    this.#end = write;
     const used = (write - this.#read) >>> 0;
     if (used === 0) {
       this.#first = this.#second = null;
@@ -377,7 +385,7 @@ export class SharedPipeReader extends PipeReader {
           if (Atomics.load(h, L.WRITER_WAITING) !== L.WAITING_NONE) this.#ring.wakeWriter();
         }
         const ready = this.#tryComplete(minimumSize);
-        if (ready !== null) return ready;
+        if (ready !== null) return this.#resume(ready);
         if (signal?.aborted) throw abortError(signal);
         this.#checkWhileWaiting(minimumSize);
         h[L.READER_WAITS]!++;

@@ -16,6 +16,7 @@ import { trackPending, untrackPending, type PendingOperation } from '../diagnost
 import { PipeWriter, toBytes } from '../pipe/pipe-writer.js';
 import { flushResult, settledFlush, type FlushResult, type OperationOptions } from '../pipe/results.js';
 import { kMove, type MovedEnd } from '../scheduling/movable.js';
+import { PipeScheduler } from '../scheduling/scheduler.js';
 import * as L from './layout.js';
 import { kWaitSliceMs, waitAsyncSlice, waitSyncSlice } from './ring-wait.js';
 import { movedEnd, SharedRing, type RingStats } from './shared-ring.js';
@@ -37,6 +38,8 @@ const enum Until {
  */
 export class SharedPipeWriter extends PipeWriter {
   readonly #ring: SharedRing;
+  /** Where a suspended operation of this end resumes, in this thread. */
+  readonly #scheduler: PipeScheduler;
   readonly #h: Int32Array;
   readonly #data: Uint8Array;
   readonly #capacity: number;
@@ -67,9 +70,10 @@ export class SharedPipeWriter extends PipeWriter {
   #readerError: Error | undefined;
 
   /** @internal Use `new SharedPipe().writer` or `SharedPipe.writer(handle)`. */
-  constructor(ring: SharedRing) {
+  constructor(ring: SharedRing, scheduler: PipeScheduler = PipeScheduler.inline) {
     super();
     this.#ring = ring;
+    this.#scheduler = scheduler;
     this.#h = ring.header;
     this.#data = ring.data;
     this.#capacity = ring.capacity;
@@ -243,6 +247,12 @@ export class SharedPipeWriter extends PipeWriter {
 
   // ---- internals
 
+  #resume<T>(value: T): T | Promise<T> {
+    const scheduler = this.#scheduler;
+    if (scheduler === PipeScheduler.inline) return value;
+    return new Promise<T>((resolve) => scheduler.schedule(resolve, value));
+  }
+
   #checkUsable(): void {
     if (this.#moved) throw new PipeEndMovedError('writer');
     if (this.#completed) throw new PipeCompletedError('writer');
@@ -402,7 +412,7 @@ export class SharedPipeWriter extends PipeWriter {
         if (this.#completed && until === Until.Flushed) throw new PipeCompletedError('writer');
         const seq = this.#prepareWait(until, needed);
         const done = this.#check(until, needed);
-        if (done !== null) return done;
+        if (done !== null) return this.#resume(done);
         if (signal?.aborted) throw abortError(signal);
         this.#checkWhileWaiting();
         h[L.WRITER_WAITS]!++;

@@ -1,4 +1,5 @@
 import type { DuplexPipe } from '../pipe/duplex-pipe.js';
+import { PipeScheduler, validateScheduler } from '../scheduling/scheduler.js';
 import { checkHandle, type SharedPipeHandle } from './shared-pipe-handle.js';
 import { SharedPipeReader } from './shared-pipe-reader.js';
 import { SharedPipeWriter } from './shared-pipe-writer.js';
@@ -13,27 +14,39 @@ export class SharedPipe {
   readonly reader: SharedPipeReader;
   readonly writer: SharedPipeWriter;
 
-  constructor(options?: SharedPipeOptions) {
+  constructor(options?: SharedPipeOptions & LocalEndOptions) {
     const ring = SharedRing.create(options);
+    const readerScheduler = validateScheduler('readerScheduler', options?.readerScheduler);
+    const writerScheduler = validateScheduler('writerScheduler', options?.writerScheduler);
     ring.attach('reader');
     ring.attach('writer');
-    this.reader = new SharedPipeReader(ring);
-    this.writer = new SharedPipeWriter(ring);
+    this.reader = new SharedPipeReader(ring, readerScheduler);
+    this.writer = new SharedPipeWriter(ring, writerScheduler);
   }
 
   /** Takes over a reader sent to this thread; refused with ERR_PIPE_END_IN_USE if another thread holds it. */
-  static reader(handle: SharedPipeHandle): SharedPipeReader {
+  static reader(handle: SharedPipeHandle, options?: { scheduler?: PipeScheduler }): SharedPipeReader {
+    const scheduler = validateScheduler('scheduler', options?.scheduler);
     const ring = new SharedRing(checkHandle(handle, 'reader').buffer);
     ring.attach('reader');
-    return new SharedPipeReader(ring);
+    return new SharedPipeReader(ring, scheduler);
   }
 
   /** Takes over a writer sent to this thread; refused with ERR_PIPE_END_IN_USE if another thread holds it. */
-  static writer(handle: SharedPipeHandle): SharedPipeWriter {
+  static writer(handle: SharedPipeHandle, options?: { scheduler?: PipeScheduler }): SharedPipeWriter {
+    const scheduler = validateScheduler('scheduler', options?.scheduler);
     const ring = new SharedRing(checkHandle(handle, 'writer').buffer);
     ring.attach('writer');
-    return new SharedPipeWriter(ring);
+    return new SharedPipeWriter(ring, scheduler);
   }
+}
+
+/** Schedulers of the ends this thread keeps; they do not travel with a handle (each thread picks its own). */
+export interface LocalEndOptions {
+  /** Where a suspended read of the local reader resumes. Default inline. */
+  readerScheduler?: PipeScheduler;
+  /** Where a suspended flush of the local writer resumes. Default inline. */
+  writerScheduler?: PipeScheduler;
 }
 
 /** Two rings, crossed: what one side writes to its `output`, the other reads from its `input`. */

@@ -1,3 +1,5 @@
+import { InvalidArgumentTypeError } from '../errors.js';
+
 /** Decides where a suspended read or flush resumes. */
 export interface PipeScheduler {
   schedule<T>(callback: (state: T) => void, state: T): void;
@@ -21,3 +23,12 @@ const immediate: PipeScheduler = Object.freeze({
  * callbacks interleave and the releasing call never runs the resumed side's work.
  */
 export const PipeScheduler: { readonly inline: PipeScheduler; readonly immediate: PipeScheduler } = Object.freeze({ inline, immediate });
+
+/** A scheduler option's value, defaulting to inline. */
+export function validateScheduler(name: string, scheduler: PipeScheduler | undefined): PipeScheduler {
+  if (scheduler === undefined) return PipeScheduler.inline;
+  if (typeof scheduler !== 'object' || scheduler === null || typeof scheduler.schedule !== 'function') {
+    throw new InvalidArgumentTypeError(name, scheduler, 'a PipeScheduler (an object with a schedule method)');
+  }
+  return scheduler;
+}
