@@ -168,6 +168,14 @@ export class ExportNotFoundError extends ThreadpipeError {
   }
 }
 
+/** A frame that is malformed (a bad length prefix) or cut short by the end of the stream. */
+export class InvalidFrameError extends ThreadpipeError {
+  constructor(message: string) {
+    super(message, 'ERR_FRAME_INVALID');
+    this.name = 'InvalidFrameError';
+  }
+}
+
 /** An operation stopped by an `AbortSignal` or by a pending-read/flush cancellation. */
 export class AbortError extends ThreadpipeError {
   constructor(message = 'The operation was aborted', options?: ErrorOptions) {

@@ -14,6 +14,7 @@ export {
   FlushCanceledError,
   FlushPendingError,
   FrameTooLargeError,
+  InvalidFrameError,
   InvalidArgumentTypeError,
   InvalidArgumentValueError,
   NoReadToAdvanceError,
@@ -32,3 +33,4 @@ export {
   WriteBeyondMemoryError,
   type ErrorRecord,
 } from './errors.js';
+export { readFrames, readLines, writeFrame, type FramePrefix, type ReadFramesOptions, type ReadLinesOptions } from './framing/index.js';
