@@ -2,7 +2,8 @@ import { InvalidArgumentTypeError, InvalidArgumentValueError } from '../errors.j
 import { ChunkSegment, type SequenceSegment } from './sequence-segment.js';
 import { SequencePosition } from './sequence-position.js';
 
-const decoder = new TextDecoder('utf-8');
+// ignoreBOM keeps a leading U+FEFF, as Buffer#toString does for a single segment.
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /**
  * A read-only view over a chain of segments, from a start position to an end position (exclusive).

@@ -11,7 +11,7 @@ export interface PipeOptions {
   writerScheduler?: PipeScheduler;
   /** Unexamined bytes at which a flush waits. Default 65536; 0 turns backpressure off. */
   pauseWriterThreshold?: number;
-  /** A paused writer resumes when unexamined bytes fall below this. Default half the pause threshold. */
+  /** A paused writer resumes when unexamined bytes fall below this. Default half the pause threshold, rounded up. */
   resumeWriterThreshold?: number;
   /** The smallest block a segment rents. Default 4096. */
   minimumSegmentSize?: number;
@@ -38,8 +38,9 @@ export function resolvePipeOptions(options: PipeOptions | undefined): ResolvedPi
   const pool = o.pool ?? MemoryPool.shared;
   if (!(pool instanceof MemoryPool)) throw new InvalidArgumentTypeError('pool', pool, 'a MemoryPool');
   const pause = validateInteger('pauseWriterThreshold', o.pauseWriterThreshold ?? kDefaultPauseWriterThreshold, 0);
-  // Defaulting the resume threshold to half of the pause threshold keeps an explicit small pause valid.
-  const resume = validateInteger('resumeWriterThreshold', o.resumeWriterThreshold ?? Math.floor(pause / 2), 0);
+  // Half the pause threshold, rounded up: an explicit small pause stays valid, and a pause of 1
+  // still gets a resume threshold (1) that the reader can fall below.
+  const resume = validateInteger('resumeWriterThreshold', o.resumeWriterThreshold ?? Math.ceil(pause / 2), 0);
   if (resume > pause) {
     throw new InvalidArgumentValueError('resumeWriterThreshold', resume, `must be <= pauseWriterThreshold (${pause})`);
   }

@@ -75,22 +75,35 @@ export abstract class PipeReader implements AsyncIterable<Uint8Array> {
   }
 
   async #copyToStream(destination: NodeJS.WritableStream, signal: AbortSignal | undefined): Promise<void> {
-    for (;;) {
-      const result = await this.read(signal === undefined ? undefined : { signal });
-      const buffer = result.buffer;
-      let consumed = buffer.start;
-      try {
-        if (result.isCanceled) throw new ReadCanceledError();
-        // A stream keeps a reference to what it is given until the write callback runs, so the
-        // pipe's memory is advanced past only after the last callback.
-        let last: Promise<void> | undefined;
-        for (const [chunk] of segmentsOf(buffer)) last = writeChunk(destination, chunk, signal);
-        if (last !== undefined) await last;
-        consumed = buffer.end;
-        if (result.isCompleted) return;
-      } finally {
-        this.advanceTo(consumed);
+    // The stream reports a failed write on 'error' too; the copy's rejection carries it to the caller.
+    const onError = (): void => {};
+    destination.on('error', onError);
+    try {
+      for (;;) {
+        const result = await this.read(signal === undefined ? undefined : { signal });
+        const buffer = result.buffer;
+        let consumed = buffer.start;
+        try {
+          if (result.isCanceled) throw new ReadCanceledError();
+          // A stream keeps a reference to what it is given until the write callback runs, so the
+          // pipe's memory is advanced past a segment only once its callback reported success.
+          const writes: [Promise<void>, SequencePosition][] = [];
+          for (const [chunk, end] of segmentsOf(buffer)) {
+            const written = writeChunk(destination, chunk, signal);
+            written.catch(() => {});
+            writes.push([written, end]);
+          }
+          for (const [written, end] of writes) {
+            await written;
+            consumed = end;
+          }
+          if (result.isCompleted) return;
+        } finally {
+          this.advanceTo(consumed);
+        }
       }
+    } finally {
+      destination.removeListener('error', onError);
     }
   }
 

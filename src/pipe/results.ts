@@ -37,3 +37,9 @@ export function flushResult(isCanceled: boolean, isCompleted: boolean): FlushRes
 export function settledFlush(isCanceled: boolean, isCompleted: boolean): Promise<FlushResult> {
   return settledFlushes[(isCanceled ? 2 : 0) + (isCompleted ? 1 : 0)]!;
 }
+
+/** @internal True when a flush promise is one of the shared settled ones: it completed without waiting. */
+export function settledFlushResult(promise: Promise<FlushResult>): FlushResult | null {
+  const index = settledFlushes.indexOf(promise);
+  return index < 0 ? null : flushResults[index]!;
+}
