@@ -18,7 +18,7 @@ export interface SharedPipeOptions {
   capacity?: number;
   /** Unexamined bytes at which a flush waits. Default the capacity; at most the capacity; 0 turns it off. */
   pauseWriterThreshold?: number;
-  /** A paused writer resumes below this. Default half the pause threshold. */
+  /** A paused writer resumes below this. Default half the pause threshold, rounded up. */
   resumeWriterThreshold?: number;
 }
 
@@ -67,7 +67,7 @@ export class SharedRing {
     if ((capacity & (capacity - 1)) !== 0) throw new InvalidArgumentValueError('capacity', capacity, 'must be a power of two');
     const pause = validateInteger('pauseWriterThreshold', o.pauseWriterThreshold ?? capacity, 0);
     if (pause > capacity) throw new InvalidArgumentValueError('pauseWriterThreshold', pause, `must be <= capacity (${capacity})`);
-    const resume = validateInteger('resumeWriterThreshold', o.resumeWriterThreshold ?? Math.floor(pause / 2), 0);
+    const resume = validateInteger('resumeWriterThreshold', o.resumeWriterThreshold ?? Math.ceil(pause / 2), 0);
     if (resume > pause) throw new InvalidArgumentValueError('resumeWriterThreshold', resume, `must be <= pauseWriterThreshold (${pause})`);
     const buffer = new SharedArrayBuffer(L.kDataOffset + capacity);
     const header = new Int32Array(buffer, 0, L.kHeaderBytes / 4);
