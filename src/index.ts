@@ -33,4 +33,21 @@ export {
   WriteBeyondMemoryError,
   type ErrorRecord,
 } from './errors.js';
+export {
+  createReader,
+  createWriter,
+  duplex,
+  PipeShutdownKind,
+  SocketConnection,
+  StreamConnection,
+  toReadable,
+  toReadableStream,
+  toWritable,
+  toWritableStream,
+  type CreateReaderOptions,
+  type CreateWriterOptions,
+  type DuplexTransport,
+  type SocketConnectionOptions,
+  type StreamConnectionOptions,
+} from './io/index.js';
 export { readFrames, readLines, writeFrame, type FramePrefix, type ReadFramesOptions, type ReadLinesOptions } from './framing/index.js';

@@ -1,0 +1,341 @@
+import * as net from 'node:net';
+import { InvalidArgumentTypeError } from '../errors.js';
+import type { DuplexPipe } from '../pipe/duplex-pipe.js';
+import { Pipe } from '../pipe/pipe.js';
+import type { PipeOptions } from '../pipe/pipe-options.js';
+import type { PipeReader } from '../pipe/pipe-reader.js';
+import type { PipeWriter } from '../pipe/pipe-writer.js';
+import { SharedPipe } from '../ring/shared-pipe.js';
+import type { SharedPipeOptions } from '../ring/shared-ring.js';
+import { segmentsOf } from '../pipe/pipe-reader.js';
+import { settledFlushResult, type FlushResult } from '../pipe/results.js';
+
+/** Why a connection shut down; the first cause wins (numbering as Pipelines.Sockets.Unofficial). */
+export enum PipeShutdownKind {
+  None = 0,
+  ReadEndOfStream = 100,
+  ReadDisposed = 101,
+  ReadException = 103,
+  ReadSocketError = 104,
+  WriteEndOfStream = 200,
+  WriteDisposed = 201,
+  WriteException = 204,
+  WriteSocketError = 205,
+  InputReaderCompleted = 300,
+  OutputReaderCompleted = 302,
+  ProtocolExitClient = 400,
+  ProtocolExitServer = 401,
+}
+
+export interface SocketConnectionOptions {
+  /** Make `input` and `output` SharedPipe ends, movable to a ThreadScheduler: socket I/O stays here, parsing runs there. */
+  shared?: boolean;
+  /** Options of the receive pipe (a Pipe's, or a SharedPipe's with `shared`). */
+  receive?: PipeOptions | SharedPipeOptions;
+  /** Options of the send pipe. */
+  send?: PipeOptions | SharedPipeOptions;
+}
+
+/** The most the receive loop asks the pipe for per socket read. */
+const kReceiveBlock = 16 * 1024;
+
+interface Ends {
+  input: PipeReader;
+  output: PipeWriter;
+  receiveWriter: PipeWriter;
+  sendReader: PipeReader;
+}
+
+function makeEnds(options: SocketConnectionOptions): Ends {
+  if (options.shared === true) {
+    const receive = new SharedPipe(options.receive as SharedPipeOptions | undefined);
+    const send = new SharedPipe(options.send as SharedPipeOptions | undefined);
+    return { input: receive.reader, output: send.writer, receiveWriter: receive.writer, sendReader: send.reader };
+  }
+  const receive = new Pipe(options.receive as PipeOptions | undefined);
+  const send = new Pipe(options.send as PipeOptions | undefined);
+  return { input: receive.reader, output: send.writer, receiveWriter: receive.writer, sendReader: send.reader };
+}
+
+function validateOptions(options: unknown): SocketConnectionOptions {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentTypeError('options', options, 'an object');
+  const shared = (options as SocketConnectionOptions).shared;
+  if (shared !== undefined && typeof shared !== 'boolean') throw new InvalidArgumentTypeError('shared', shared, 'a boolean');
+  return options as SocketConnectionOptions;
+}
+
+/**
+ * A `net.Socket` as a pair of pipes: a receive loop fills `input`, a send loop drains `output` with
+ * gathered writes. Half-close works both ways (completing `output` sends FIN; the peer's FIN completes
+ * `input`); a reset or error completes both pipes with the error and records its kind.
+ */
+export class SocketConnection implements DuplexPipe {
+  readonly socket: net.Socket;
+  readonly input: PipeReader;
+  readonly output: PipeWriter;
+  /** Settles once both loops ended and the socket closed; never rejects. */
+  readonly closed: Promise<void>;
+  #shutdownKind = PipeShutdownKind.None;
+  #error: Error | undefined;
+  #bytesRead = 0;
+  #bytesSent = 0;
+  readonly #receiveWriter: PipeWriter;
+  readonly #sendReader: PipeReader;
+
+  /** Wraps a connected (or connecting) socket; its 'data' chunks are copied once into pipe memory. */
+  static create(socket: net.Socket, options?: SocketConnectionOptions): SocketConnection {
+    if (!(socket instanceof net.Socket)) throw new InvalidArgumentTypeError('socket', socket, 'a net.Socket');
+    return new SocketConnection(socket, validateOptions(options), false);
+  }
+
+  /**
+   * Connects a new socket whose reads land straight in pipe memory (`onread`): no intermediate
+   * Buffer per read. Resolves once connected.
+   */
+  static connect(connectOptions: net.NetConnectOpts, options?: SocketConnectionOptions): Promise<SocketConnection> {
+    const settings = validateOptions(options);
+    const ends = makeEnds(settings);
+    let connection: SocketConnection | undefined;
+    let memory: Uint8Array | null = null;
+    const socket = net.connect({
+      ...connectOptions,
+      allowHalfOpen: true,
+      onread: {
+        buffer: () => (memory = ends.receiveWriter.getMemory(kReceiveBlock)),
+        callback: (bytes: number) => connection!.receiveInto(bytes, memory!),
+      },
+    } as net.NetConnectOpts);
+    connection = new SocketConnection(socket, settings, true, ends);
+    return new Promise<SocketConnection>((resolve, reject) => {
+      const onError = (error: Error): void => {
+        socket.off('connect', onConnect);
+        reject(error);
+      };
+      const onConnect = (): void => {
+        socket.off('error', onError);
+        resolve(connection!);
+      };
+      socket.once('connect', onConnect);
+      socket.once('error', onError);
+    });
+  }
+
+  private constructor(socket: net.Socket, options: SocketConnectionOptions, zeroCopy: boolean, ends = makeEnds(options)) {
+    this.socket = socket;
+    this.input = ends.input;
+    this.output = ends.output;
+    this.#receiveWriter = ends.receiveWriter;
+    this.#sendReader = ends.sendReader;
+    // Half-close in both directions: the peer's FIN must not end our sending side.
+    socket.allowHalfOpen = true;
+    let receiving: Promise<void>;
+    if (zeroCopy) {
+      receiving = new Promise<void>((resolve) => {
+        this.#receiveDone = resolve;
+      });
+    } else {
+      receiving = this.#receiveFromEvents();
+    }
+    socket.on('end', () => this.#endReceive(PipeShutdownKind.ReadEndOfStream, undefined));
+    socket.on('error', (error: Error) => this.#fail(error));
+    socket.on('close', () => {
+      this.#endReceive(PipeShutdownKind.ReadDisposed, this.#error);
+      this.#endSend(this.#error);
+    });
+    const sending = this.#sendLoop();
+    const socketClosed = new Promise<void>((resolve) => {
+      if (socket.destroyed) resolve();
+      else socket.once('close', () => resolve());
+    });
+    this.closed = Promise.all([receiving, sending]).then(async () => {
+      if (!socket.destroyed) socket.destroy();
+      await socketClosed;
+    });
+  }
+
+  get shutdownKind(): PipeShutdownKind {
+    return this.#shutdownKind;
+  }
+
+  get bytesRead(): number {
+    return this.#bytesRead;
+  }
+
+  get bytesSent(): number {
+    return this.#bytesSent;
+  }
+
+  /** Records an application-level reason to close (only the protocol kinds); false if a cause was set already. */
+  trySetProtocolShutdown(kind: PipeShutdownKind.ProtocolExitClient | PipeShutdownKind.ProtocolExitServer): boolean {
+    if (kind !== PipeShutdownKind.ProtocolExitClient && kind !== PipeShutdownKind.ProtocolExitServer) return false;
+    return this.#record(kind);
+  }
+
+  /** Closes the socket at once; both pipes complete. */
+  destroy(error?: Error): void {
+    if (error !== undefined) this.#fail(error);
+    this.socket.destroy();
+  }
+
+  #receiveDone: (() => void) | null = null;
+  #receiveEnded = false;
+  #flushing: Promise<void> | null = null;
+
+  #record(kind: PipeShutdownKind): boolean {
+    if (this.#shutdownKind !== PipeShutdownKind.None) return false;
+    this.#shutdownKind = kind;
+    return true;
+  }
+
+  /** @internal The onread callback: `bytes` landed in the memory the pipe handed out. */
+  receiveInto(bytes: number, _memory: Uint8Array): boolean {
+    if (this.#receiveEnded) return false;
+    this.#bytesRead += bytes;
+    this.#receiveWriter.advance(bytes);
+    return this.#flushReceived();
+  }
+
+  /** Flushes what was received; pauses the socket while the reader is behind. True to keep reading. */
+  #flushReceived(): boolean {
+    let flush: Promise<FlushResult>;
+    try {
+      flush = this.#receiveWriter.flush();
+    } catch (error) {
+      this.#endReceive(PipeShutdownKind.ReadException, error as Error);
+      return false;
+    }
+    const done = settledFlushResult(flush);
+    if (done !== null) return this.#afterFlush(done);
+    // The reader is behind: stop reading until the flush is released.
+    const flushing = flush.then(
+      (result) => {
+        if (this.#flushing === flushing) this.#flushing = null;
+        if (this.#afterFlush(result) && !this.#receiveEnded && !this.socket.destroyed) this.socket.resume();
+      },
+      (error: Error) => {
+        if (this.#flushing === flushing) this.#flushing = null;
+        this.#endReceive(PipeShutdownKind.ReadException, error);
+      },
+    );
+    this.#flushing = flushing;
+    if (!this.socket.destroyed) this.socket.pause();
+    return false;
+  }
+
+  #afterFlush(result: FlushResult): boolean {
+    if (result.isCompleted) {
+      this.#endReceive(PipeShutdownKind.InputReaderCompleted, undefined);
+      return false;
+    }
+    return !this.#receiveEnded;
+  }
+
+  #receiveFromEvents(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.#receiveDone = resolve;
+      this.socket.on('data', (chunk: Buffer) => {
+        if (this.#receiveEnded) return;
+        this.#bytesRead += chunk.length;
+        try {
+          for (let offset = 0; offset < chunk.length;) {
+            const memory = this.#receiveWriter.getMemory(Math.min(kReceiveBlock, chunk.length - offset));
+            const count = Math.min(memory.length, chunk.length - offset);
+            memory.set(chunk.subarray(offset, offset + count));
+            this.#receiveWriter.advance(count);
+            offset += count;
+          }
+        } catch (error) {
+          this.#endReceive(PipeShutdownKind.ReadException, error as Error);
+          return;
+        }
+        this.#flushReceived();
+      });
+    });
+  }
+
+  #endReceive(kind: PipeShutdownKind, error: Error | undefined): void {
+    if (this.#receiveEnded) return;
+    this.#receiveEnded = true;
+    this.#record(error !== undefined && kind === PipeShutdownKind.ReadDisposed ? PipeShutdownKind.ReadSocketError : kind);
+    const finish = (): void => {
+      try {
+        this.#receiveWriter.complete(error);
+      } catch {
+        // Completed already.
+      }
+      this.#receiveDone?.();
+    };
+    // Let a flush in progress land first, so no received byte is lost behind the completion.
+    if (this.#flushing !== null) void this.#flushing.then(finish, finish);
+    else finish();
+  }
+
+  #sendEnded = false;
+  #sendError: Error | undefined;
+
+  #endSend(error: Error | undefined): void {
+    if (this.#sendEnded) return;
+    this.#sendEnded = true;
+    this.#sendError = error;
+    this.#sendReader.cancelPendingRead();
+  }
+
+  async #sendLoop(): Promise<void> {
+    const reader = this.#sendReader;
+    const socket = this.socket;
+    let error: Error | undefined;
+    try {
+      for (;;) {
+        const result = await reader.read();
+        const buffer = result.buffer;
+        if (this.#sendEnded || result.isCanceled) {
+          reader.advanceTo(buffer.start);
+          error = this.#sendError;
+          break;
+        }
+        if (buffer.length > 0) {
+          // The socket holds the chunks until they are written: advance past them only after that.
+          let written: Promise<void> | undefined;
+          socket.cork();
+          for (const [chunk] of segmentsOf(buffer)) written = writeChunk(socket, chunk);
+          socket.uncork();
+          try {
+            await written;
+          } finally {
+            reader.advanceTo(buffer.end);
+          }
+          this.#bytesSent += buffer.length;
+        } else {
+          reader.advanceTo(buffer.end);
+        }
+        if (result.isCompleted) {
+          this.#record(PipeShutdownKind.WriteEndOfStream);
+          if (!socket.destroyed) socket.end();
+          break;
+        }
+      }
+    } catch (failure) {
+      error = failure as Error;
+      this.#record(PipeShutdownKind.WriteSocketError);
+    }
+    if (error !== undefined) this.#record(PipeShutdownKind.WriteSocketError);
+    try {
+      reader.complete(error);
+    } catch {
+      // Completed already.
+    }
+  }
+
+  #fail(error: Error): void {
+    this.#error ??= error;
+    this.#endReceive(PipeShutdownKind.ReadSocketError, error);
+    this.#endSend(error);
+  }
+}
+
+function writeChunk(socket: net.Socket, chunk: Uint8Array): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    socket.write(chunk, (error?: Error | null) => (error ? reject(error) : resolve()));
+  });
+}
