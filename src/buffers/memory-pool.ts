@@ -8,6 +8,7 @@ export interface MemoryPoolOptions {
 }
 
 const kMinimumBlock = 16;
+const kMaxSize = 2 ** 32;
 
 /**
  * A bounded pool of byte blocks. Blocks are sized in powers of two (at least 16 bytes); `rent(n)`
@@ -28,7 +29,7 @@ export class MemoryPool {
 
   /** A block of at least `minimumSize` bytes (its contents are not zeroed). */
   rent(minimumSize: number): Uint8Array {
-    validateInteger('minimumSize', minimumSize, 0);
+    if (!(minimumSize >= 0 && minimumSize <= kMaxSize && Number.isInteger(minimumSize))) validateInteger('minimumSize', minimumSize, 0, kMaxSize);
     if (minimumSize > this.maxBufferSize) return allocate(minimumSize);
     const size = Math.max(kMinimumBlock, nextPowerOfTwo(minimumSize));
     const bucket = this.#free[bucketOf(size)];
@@ -54,7 +55,8 @@ function allocate(size: number): Uint8Array {
 }
 
 function nextPowerOfTwo(n: number): number {
-  return n <= 1 ? 1 : 2 ** Math.ceil(Math.log2(n));
+  // n <= 2^30 here (maxBufferSize is at most 2^30), so 32-bit arithmetic is exact.
+  return n <= 1 ? 1 : 1 << (32 - Math.clz32(n - 1));
 }
 
 function bucketOf(size: number): number {

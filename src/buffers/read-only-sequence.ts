@@ -35,6 +35,7 @@ export class ReadOnlySequence implements Iterable<Uint8Array> {
   readonly length: number;
   #start: SequencePosition | undefined;
   #end: SequencePosition | undefined;
+  #first: Uint8Array | undefined;
 
   /** @internal Pipes build sequences straight over their segments. */
   constructor(startSegment: SequenceSegment | null, startIndex: number, endSegment: SequenceSegment | null, endIndex: number) {
@@ -57,10 +58,11 @@ export class ReadOnlySequence implements Iterable<Uint8Array> {
 
   /** The first segment's bytes within this sequence (empty when the sequence is). */
   get first(): Uint8Array {
+    if (this.#first !== undefined) return this.#first;
     const segment = this.startSegment;
     if (segment === null) return emptyBytes;
     const end = segment === this.endSegment ? this.endIndex : segment.length;
-    return segment.buffer.subarray(this.startIndex, end);
+    return (this.#first = segment.buffer.subarray(this.startIndex, end));
   }
 
   get start(): SequencePosition {

@@ -152,7 +152,7 @@ class PipeState {
     const consumedSegment = consumed.segment as BufferSegment | null;
     const examinedSegment = examined.segment as BufferSegment | null;
     const consumedOffset = consumedSegment === null ? -1 : this.#offsetInLastRead(consumed, 'consumed');
-    const examinedOffset = examinedSegment === null ? -1 : this.#offsetInLastRead(examined, 'examined');
+    const examinedOffset = examinedSegment === null ? -1 : examined === consumed ? consumedOffset : this.#offsetInLastRead(examined, 'examined');
     if (consumedSegment !== null && examinedSegment !== null && examinedOffset < consumedOffset) {
       throw new AdvanceOutOfRangeError('The examined position must be greater than or equal to the consumed position.');
     }
@@ -275,6 +275,7 @@ class PipeState {
     }
     if (signal?.aborted) return Promise.reject(abortError(signal));
     this.#allocateWriteHead(0);
+    const largest = this.#pool.maxBufferSize;
     let offset = 0;
     for (;;) {
       const head = this.#writingHead!;
@@ -285,10 +286,11 @@ class PipeState {
       this.#unflushedBytes += count;
       this.#writingHeadBytesBuffered += count;
       if (offset === bytes.length) break;
-      // The head is full: commit its bytes to it and link a minimum-sized segment.
+      // The head is full: commit its bytes to it and link a segment sized for the rest (at most
+      // the pool's largest block, so a custom pool still serves it).
       head.length += this.#writingHeadBytesBuffered;
       this.#writingHeadBytesBuffered = 0;
-      const next = this.#allocateSegment(0);
+      const next = this.#allocateSegment(Math.min(bytes.length - offset, largest));
       head.setNext(next);
       this.#writingHead = next;
     }
