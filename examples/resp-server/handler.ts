@@ -1,0 +1,69 @@
+// One connection of the RESP server: parse every complete request of a read, execute them in order,
+// answer the whole batch with one write. This module runs on whichever thread owns the keyspace:
+// the main thread (--threads 0) or the ThreadScheduler's worker.
+import { readFileSync } from 'node:fs';
+import { threadId } from 'node:worker_threads';
+import type { DuplexPipe } from '../../src/index.js';
+import { After, execute } from './commands.js';
+import { Keyspace } from './keyspace.js';
+import { parseCommand, ProtocolError, ReplyBuffer } from './resp.js';
+
+const keyspace = new Keyspace();
+let commands = 0;
+let connections = 0;
+
+export async function serve(connection: DuplexPipe): Promise<void> {
+  const { input, output } = connection;
+  const reply = new ReplyBuffer();
+  connections++;
+  try {
+    for (;;) {
+      const result = await input.read();
+      let rest = result.buffer;
+      let close = false;
+      try {
+        while (!close) {
+          const parsed = parseCommand(rest);
+          if (parsed === null) break;
+          rest = rest.slice(parsed.length);
+          commands++;
+          close = execute(parsed.command, keyspace, reply) === After.Close;
+        }
+      } catch (error) {
+        if (!(error instanceof ProtocolError)) throw error;
+        reply.error(`ERR Protocol error: ${error.message}`);
+        close = true;
+      }
+      input.advanceTo(rest.start, result.buffer.end);
+      if (reply.length > 0) {
+        const flushed = await output.write(reply.view());
+        reply.clear();
+        if (flushed.isCompleted) close = true;
+      }
+      if (close || result.isCompleted || result.isCanceled) break;
+    }
+  } finally {
+    connections--;
+    input.complete();
+    output.complete();
+  }
+}
+
+/** What this thread did so far: for the tour's table. */
+export function report(): { threadId: number; commands: number; connections: number; cpuMs: number } {
+  return { threadId, commands, connections, cpuMs: threadCpuMs() };
+}
+
+export function flush(): void {
+  keyspace.clear();
+}
+
+function threadCpuMs(): number {
+  try {
+    const fields = readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    const usage = process.cpuUsage();
+    return (usage.user + usage.system) / 1000;
+  }
+}

@@ -1,0 +1,117 @@
+// RESP2, the Redis protocol: parsing requests out of a ReadOnlySequence without copying until a
+// command is complete, and encoding replies into a reusable buffer.
+import { SequenceReader, type ReadOnlySequence } from '../../src/index.js';
+
+export const kMaxBulkLength = 1 << 20;
+export const kMaxArgs = 1 << 16;
+export const kMaxLineLength = 64 * 1024;
+
+const CRLF = Uint8Array.of(0x0d, 0x0a);
+
+/** A request that breaks the protocol: answered with an error, then the connection closes. */
+export class ProtocolError extends Error {
+  override readonly name = 'ProtocolError';
+}
+
+export type Command = Uint8Array[];
+
+/** Reads one `\r\n`-terminated header line as an integer, or null when it has not fully arrived. */
+function readInteger(reader: SequenceReader, what: string): number | null {
+  const line = reader.tryReadTo(CRLF);
+  if (line === null) {
+    if (reader.remaining > kMaxLineLength) throw new ProtocolError(`unterminated ${what} line`);
+    return null;
+  }
+  if (line.length === 0 || line.length > 20) throw new ProtocolError(`invalid ${what}`);
+  const text = line.toString('latin1');
+  if (!/^-?\d+$/.test(text)) throw new ProtocolError(`invalid ${what}`);
+  return Number(text);
+}
+
+/**
+ * Parses one command (`*N` then N bulk strings) at the reader's position. Returns null, leaving the
+ * reader where it was, when the command has not fully arrived.
+ */
+export function parseCommand(buffer: ReadOnlySequence): { command: Command; length: number } | null {
+  const reader = new SequenceReader(buffer);
+  const type = reader.tryRead();
+  if (type === null) return null;
+  if (type !== 0x2a /* '*' */) throw new ProtocolError(`expected '*', got '${String.fromCharCode(type)}'`);
+  const count = readInteger(reader, 'multibulk length');
+  if (count === null) return null;
+  if (count < 1 || count > kMaxArgs) throw new ProtocolError('invalid multibulk length');
+  const command: Command = [];
+  for (let i = 0; i < count; i++) {
+    const marker = reader.tryRead();
+    if (marker === null) return null;
+    if (marker !== 0x24 /* '$' */) throw new ProtocolError(`expected '$', got '${String.fromCharCode(marker)}'`);
+    const length = readInteger(reader, 'bulk length');
+    if (length === null) return null;
+    if (length < 0 || length > kMaxBulkLength) throw new ProtocolError('invalid bulk length');
+    if (reader.remaining < length + 2) return null;
+    const value = reader.tryReadExact(length)!;
+    if (!reader.isNext(CRLF, true)) throw new ProtocolError('bulk string not terminated by CRLF');
+    // Copied out: the pipe's memory is reused once the reader advances past it.
+    command.push(value.toUint8Array());
+  }
+  return { command, length: reader.consumed };
+}
+
+/** Reply bytes for one batch of commands, in a buffer that grows and is reused. */
+export class ReplyBuffer {
+  #buffer = Buffer.allocUnsafe(16 * 1024);
+  #length = 0;
+
+  get length(): number {
+    return this.#length;
+  }
+
+  view(): Uint8Array {
+    return this.#buffer.subarray(0, this.#length);
+  }
+
+  clear(): void {
+    this.#length = 0;
+  }
+
+  simple(text: string): void {
+    this.#ascii(`+${text}\r\n`);
+  }
+
+  error(text: string): void {
+    this.#ascii(`-${text}\r\n`);
+  }
+
+  integer(value: number): void {
+    this.#ascii(`:${value}\r\n`);
+  }
+
+  nil(): void {
+    this.#ascii('$-1\r\n');
+  }
+
+  bulk(value: Uint8Array): void {
+    this.#ascii(`$${value.length}\r\n`);
+    this.#ensure(value.length + 2);
+    this.#buffer.set(value, this.#length);
+    this.#length += value.length;
+    this.#buffer[this.#length++] = 0x0d;
+    this.#buffer[this.#length++] = 0x0a;
+  }
+
+  arrayHeader(count: number): void {
+    this.#ascii(`*${count}\r\n`);
+  }
+
+  #ascii(text: string): void {
+    this.#ensure(text.length);
+    this.#length += this.#buffer.write(text, this.#length, 'latin1');
+  }
+
+  #ensure(extra: number): void {
+    if (this.#length + extra <= this.#buffer.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.#buffer.length * 2, this.#length + extra));
+    this.#buffer.copy(grown, 0, 0, this.#length);
+    this.#buffer = grown;
+  }
+}

@@ -1,0 +1,64 @@
+// The RESP server: sockets on the main thread through SocketConnection; RESP parsing and command
+// execution either on the main thread (threads: 0) or on a ThreadScheduler's worker that owns the
+// keyspace (threads: 1), fed through SharedPipe ends.
+import * as net from 'node:net';
+import { SocketConnection, ThreadScheduler } from '../../src/index.js';
+import { serve } from './handler.js';
+
+export interface ServerOptions {
+  port?: number;
+  host?: string;
+  /** 0: everything on the main thread; 1: parsing and the keyspace on one worker thread. */
+  threads?: 0 | 1;
+}
+
+export interface RunningServer {
+  readonly port: number;
+  readonly host: string;
+  readonly scheduler: ThreadScheduler | null;
+  close(): Promise<void>;
+}
+
+const handlerModule = new URL('./handler.js', import.meta.url);
+
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const threads = options.threads ?? 1;
+  if (threads !== 0 && threads !== 1) throw new RangeError(`threads must be 0 or 1, got ${String(threads)}`);
+  const host = options.host ?? '127.0.0.1';
+  const scheduler = threads === 1 ? new ThreadScheduler(handlerModule, { name: 'resp-keyspace' }) : null;
+  const open = new Set<SocketConnection>();
+  const server = net.createServer({ noDelay: true }, (socket) => {
+    socket.setNoDelay(true);
+    const connection = SocketConnection.create(socket, {
+      shared: scheduler !== null,
+      receive: scheduler !== null ? { capacity: 1 << 22 } : { pauseWriterThreshold: 1 << 22 },
+      send: scheduler !== null ? { capacity: 1 << 22 } : { pauseWriterThreshold: 1 << 22 },
+    });
+    open.add(connection);
+    const served = scheduler !== null
+      ? scheduler.run('serve', { input: connection.input, output: connection.output })
+      : serve(connection);
+    // A connection's failure (a reset peer, a protocol error) ends that connection only.
+    served.catch(() => connection.destroy()).finally(() => open.delete(connection));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 6379, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    port,
+    host,
+    scheduler,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const connection of open) connection.destroy();
+      });
+      await scheduler?.close();
+    },
+  };
+}
