@@ -1,0 +1,79 @@
+// Parallel gzip: the input is cut into chunks, each compressed on a PoolScheduler thread as an
+// independent gzip member, and the members are written in input order. Concatenated members are a
+// valid gzip stream (RFC 1952), which gunzip and zlib decompress to the concatenated input.
+import { availableParallelism } from 'node:os';
+import { createReader, createWriter, PoolScheduler } from '../../src/index.js';
+
+export interface PgzipOptions {
+  level?: number;
+  threads?: number;
+  chunkSize?: number;
+}
+
+export interface PgzipResult {
+  bytesIn: number;
+  bytesOut: number;
+  chunks: number;
+  seconds: number;
+  threads: number;
+}
+
+const compressModule = new URL('./compress.js', import.meta.url);
+
+export async function pgzip(
+  source: NodeJS.ReadableStream | AsyncIterable<Uint8Array>,
+  destination: NodeJS.WritableStream,
+  options: PgzipOptions = {},
+): Promise<PgzipResult> {
+  const level = options.level ?? 6;
+  const threads = options.threads ?? Math.max(1, availableParallelism());
+  const chunkSize = options.chunkSize ?? 1 << 20;
+  if (!Number.isInteger(level) || level < 0 || level > 9) throw new RangeError(`level must be 0 to 9, got ${level}`);
+  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
+  if (!Number.isInteger(chunkSize) || chunkSize < 1024) throw new RangeError(`chunkSize must be an integer >= 1024, got ${chunkSize}`);
+  const started = performance.now();
+  const pool = new PoolScheduler(compressModule, { minThreads: threads, maxThreads: threads });
+  const reader = createReader(source as NodeJS.ReadableStream, { pauseThreshold: chunkSize * 2, leaveOpen: true });
+  const writer = createWriter(destination, { leaveOpen: true });
+  // Members are written strictly in input order; at most twice as many chunks as threads are in flight.
+  const inFlight: Promise<Uint8Array>[] = [];
+  let bytesIn = 0;
+  let bytesOut = 0;
+  let chunks = 0;
+  const writeNext = async (): Promise<void> => {
+    const member = await inFlight.shift()!;
+    bytesOut += member.length;
+    const flushed = await writer.write(member);
+    if (flushed.isCompleted) throw new Error('the destination closed before the output was complete');
+  };
+  try {
+    for (;;) {
+      const result = await reader.readAtLeast(chunkSize);
+      const buffer = result.buffer;
+      const take = Math.min(buffer.length, chunkSize);
+      if (take > 0) {
+        const chunk = buffer.slice(0, take).toUint8Array();
+        reader.advanceTo(buffer.getPosition(take));
+        bytesIn += take;
+        chunks++;
+        inFlight.push(pool.run<Uint8Array>('compress', { chunk, level }));
+        if (inFlight.length >= threads * 2) await writeNext();
+      } else {
+        reader.advanceTo(buffer.end);
+      }
+      if (result.isCompleted && take === buffer.length) break;
+    }
+    if (chunks === 0) inFlight.push(pool.run<Uint8Array>('compress', { chunk: new Uint8Array(0), level }));
+    while (inFlight.length > 0) await writeNext();
+    writer.complete();
+  } catch (error) {
+    writer.complete(error as Error);
+    throw error;
+  } finally {
+    // Wait out chunks still compressing after a failure, so no task outlives the pool.
+    await Promise.allSettled(inFlight);
+    reader.complete();
+    await pool.close();
+  }
+  return { bytesIn, bytesOut, chunks, seconds: (performance.now() - started) / 1000, threads };
+}
