@@ -31,4 +31,15 @@ describe('examples', () => {
     // The ThreadScheduler row parsed on another thread than the one that wrote.
     expect(rows[1]).toMatch(/write: main \(0\), parse: [1-9]\d*/);
   }, 60_000);
+
+  it('the tour drives the RESP server in both modes and checks pgzip output byte-exact', async () => {
+    const { code, stdout, stderr } = await runExample('dist/examples/tour/main.js', '--seconds', '0.5', '--mb', '4');
+    expect(code, stderr).toBe(0);
+    const rows = stdout.split('\n').filter((line) => line.startsWith('| resp-server') || line.startsWith('| pgzip'));
+    expect(rows).toHaveLength(3);
+    expect(rows[0]).toMatch(/socket I\/O: main \(0\); parsing: main \(0\)/);
+    expect(rows[1]).toMatch(/socket I\/O: main \(0\); parsing: worker [1-9]\d*/);
+    expect(rows[2]).toMatch(/output checked byte-exact/);
+    expect(stderr).toMatch(/resp-server --threads 1/);
+  }, 90_000);
 });

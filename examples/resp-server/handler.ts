@@ -1,12 +1,12 @@
 // One connection of the RESP server: parse every complete request of a read, execute them in order,
 // answer the whole batch with one write. This module runs on whichever thread owns the keyspace:
 // the main thread (--threads 0) or the ThreadScheduler's worker.
-import { readFileSync } from 'node:fs';
 import { threadId } from 'node:worker_threads';
 import type { DuplexPipe } from '../../src/index.js';
 import { After, execute } from './commands.js';
 import { Keyspace } from './keyspace.js';
 import { parseCommand, ProtocolError, ReplyBuffer } from './resp.js';
+import { threadCpuMs } from '../shared/thread-cpu.js';
 
 const keyspace = new Keyspace();
 let commands = 0;
@@ -58,12 +58,3 @@ export function flush(): void {
   keyspace.clear();
 }
 
-function threadCpuMs(): number {
-  try {
-    const fields = readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    const usage = process.cpuUsage();
-    return (usage.user + usage.system) / 1000;
-  }
-}

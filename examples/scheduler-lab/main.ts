@@ -6,7 +6,8 @@
 // Usage: node dist/examples/scheduler-lab/main.js [--mb 200]
 import { threadId } from 'node:worker_threads';
 import { Pipe, PipeScheduler, PoolScheduler, SharedPipe, ThreadScheduler, type PipeWriter } from '../../src/index.js';
-import { emptyTally, parsePipe, threadCpuMs, type StageReport } from './parsers.js';
+import { threadCpuMs } from '../shared/thread-cpu.js';
+import { emptyTally, parsePipe, type StageReport } from './parsers.js';
 
 const parsers = new URL('./parsers.js', import.meta.url);
 const mbArgument = process.argv.indexOf('--mb');

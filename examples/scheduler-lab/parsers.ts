@@ -1,8 +1,8 @@
 // The parsing stage of the lab, shared by every way it runs: JSON lines in, a count and a sum out.
 // Exported functions are what the schedulers run on their threads.
-import { readFileSync } from 'node:fs';
 import { threadId } from 'node:worker_threads';
 import { ReadOnlySequence, type PipeReader } from '../../src/index.js';
+import { threadCpuMs } from '../shared/thread-cpu.js';
 
 export interface Tally {
   lines: number;
@@ -44,18 +44,6 @@ export async function parsePipe(reader: PipeReader, tally: Tally): Promise<void>
     if (result.isCompleted) break;
   }
   reader.complete();
-}
-
-/** CPU time of the calling thread, in ms (Linux: from /proc; elsewhere the process's). */
-export function threadCpuMs(): number {
-  try {
-    const fields = readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1]!.split(' ');
-    // utime and stime, fields 14 and 15 of stat, in clock ticks of 10 ms.
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    const usage = process.cpuUsage();
-    return (usage.user + usage.system) / 1000;
-  }
 }
 
 // ---- run on scheduler threads
