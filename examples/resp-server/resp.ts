@@ -28,11 +28,66 @@ function readInteger(reader: SequenceReader, what: string): number | null {
   return Number(text);
 }
 
+/** Parses a decimal header value in bytes[from, to); NaN when it is not one. */
+function parseDecimal(bytes: Uint8Array, from: number, to: number): number {
+  if (to <= from || to - from > 19) return NaN;
+  let at = from;
+  const negative = bytes[at] === 0x2d;
+  if (negative) at++;
+  if (at === to) return NaN;
+  let value = 0;
+  for (; at < to; at++) {
+    const digit = bytes[at]! - 0x30;
+    if (digit < 0 || digit > 9) return NaN;
+    value = value * 10 + digit;
+  }
+  return negative ? -value : value;
+}
+
+/** The index of `\r\n` at or after `from` in bytes, or -1. */
+function lineEnd(bytes: Uint8Array, from: number): number {
+  for (let at = bytes.indexOf(0x0d, from); at !== -1; at = bytes.indexOf(0x0d, at + 1)) {
+    if (at + 1 >= bytes.length) return -1;
+    if (bytes[at + 1] === 0x0a) return at;
+  }
+  return -1;
+}
+
 /**
- * Parses one command (`*N` then N bulk strings) at the reader's position. Returns null, leaving the
- * reader where it was, when the command has not fully arrived.
+ * The fast path: a command that lies whole in one contiguous block. Returns undefined when it does not
+ * (the caller then takes the general path over the sequence), null never.
+ */
+function parseContiguous(bytes: Uint8Array): { command: Command; length: number } | undefined {
+  if (bytes[0] !== 0x2a) return undefined;
+  let end = lineEnd(bytes, 1);
+  if (end < 0) return undefined;
+  const count = parseDecimal(bytes, 1, end);
+  if (!(count >= 1 && count <= kMaxArgs)) return undefined;
+  let at = end + 2;
+  const command: Command = new Array(count);
+  for (let i = 0; i < count; i++) {
+    if (bytes[at] !== 0x24) return undefined;
+    end = lineEnd(bytes, at + 1);
+    if (end < 0) return undefined;
+    const length = parseDecimal(bytes, at + 1, end);
+    if (!(length >= 0 && length <= kMaxBulkLength)) return undefined;
+    at = end + 2;
+    if (at + length + 2 > bytes.length || bytes[at + length] !== 0x0d || bytes[at + length + 1] !== 0x0a) return undefined;
+    // Copied out: the pipe's memory is reused once the reader advances past it.
+    command[i] = bytes.slice(at, at + length);
+    at += length + 2;
+  }
+  return { command, length: at };
+}
+
+/**
+ * Parses one command (`*N` then N bulk strings) at the start of `buffer`. Returns null when it has
+ * not fully arrived; throws a ProtocolError when the bytes break the protocol.
  */
 export function parseCommand(buffer: ReadOnlySequence): { command: Command; length: number } | null {
+  // Anything the fast path does not accept whole (split, incomplete, malformed) takes the general path.
+  const fast = parseContiguous(buffer.first);
+  if (fast !== undefined) return fast;
   const reader = new SequenceReader(buffer);
   const type = reader.tryRead();
   if (type === null) return null;
