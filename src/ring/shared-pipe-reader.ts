@@ -205,8 +205,7 @@ export class SharedPipeReader extends PipeReader {
 
   /** @internal Moves this end for a scheduler: the handle plus the controls the sending thread keeps. */
   [kMove](): MovedEnd {
-    const handle = this.handle();
-    return movedEnd(this.#ring, 'reader', handle, () => this.cancelPendingRead());
+    return movedEnd(this.#ring, 'reader', this.handle());
   }
 
   // ---- internals

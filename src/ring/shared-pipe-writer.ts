@@ -241,8 +241,7 @@ export class SharedPipeWriter extends PipeWriter {
 
   /** @internal Moves this end for a scheduler: the handle plus the controls the sending thread keeps. */
   [kMove](): MovedEnd {
-    const handle = this.handle();
-    return movedEnd(this.#ring, 'writer', handle, () => this.cancelPendingFlush());
+    return movedEnd(this.#ring, 'writer', this.handle());
   }
 
   // ---- internals

@@ -222,10 +222,9 @@ export class SharedRing {
 }
 
 /** What the sending thread keeps of an end it moved: enough to watch over the thread it went to. */
-export function movedEnd(ring: SharedRing, side: RingSide, handle: unknown, cancel: () => void): MovedEnd {
+export function movedEnd(ring: SharedRing, side: RingSide, handle: unknown): MovedEnd {
   return {
     handle,
-    cancel,
     markPeerExited(threadId: number): boolean {
       const holder = ring.holder(side);
       // Held by that thread, or never taken: either way nobody can complete it any more.

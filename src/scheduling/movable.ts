@@ -10,8 +10,6 @@ export interface MovedEnd {
   readonly handle: unknown;
   /** Marks the end exited if `threadId` holds it (or nobody took it yet); true when it did. */
   markPeerExited(threadId: number): boolean;
-  /** Cancels the end's pending read or flush, wherever it runs. */
-  cancel(): void;
   /** Fails the end when it could not be delivered, so its far end does not wait forever. */
   abandon(error: Error): void;
   /** True once both ends of its ring completed: nothing left to watch. */

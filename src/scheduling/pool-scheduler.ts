@@ -38,7 +38,7 @@ export class PoolScheduler {
     if (options.minThreads !== undefined) settings.minThreads = validateInteger('minThreads', options.minThreads, 0, 1024);
     if (options.maxThreads !== undefined) settings.maxThreads = validateInteger('maxThreads', options.maxThreads, 1, 1024);
     if (options.concurrentTasksPerThread !== undefined) {
-      settings.concurrentTasksPerThread = validateInteger('concurrentTasksPerThread', options.concurrentTasksPerThread, 1, 100_000);
+      settings.concurrentTasksPerWorker = validateInteger('concurrentTasksPerThread', options.concurrentTasksPerThread, 1, 100_000);
     }
     if (options.idleTimeout !== undefined) settings.idleTimeout = validateInteger('idleTimeout', options.idleTimeout, 0);
     this.#pool = new Piscina(settings);
@@ -62,10 +62,8 @@ export class PoolScheduler {
       if (typeof message.threadId === 'number') threadId = message.threadId;
     });
     port1.unref();
-    const onAbort = (): void => {
-      port1.postMessage('abort');
-      for (const end of moved) end.cancel();
-    };
+    // The task's thread aborts its signal, then cancels its pipes: the function sees the abort first.
+    const onAbort = (): void => port1.postMessage('abort');
     signal?.addEventListener('abort', onAbort, { once: true });
     const event = { scheduler: 'PoolScheduler', thread: -1, exportName, id: ++runIds };
     if (channels.runStart.hasSubscribers) channels.runStart.publish(event);
@@ -82,10 +80,16 @@ export class PoolScheduler {
         }
         const error = deserializeError(outcome.error);
         finish(error);
-        throw signal?.aborted && (error as { code?: string }).code === 'ABORT_ERR' ? abortError(signal) : error;
+        const aborted = (error as { code?: unknown }).code === 'ABORT_ERR' || error.name === 'AbortError';
+        throw signal?.aborted && aborted ? abortError(signal) : error;
       },
       (failure: unknown) => {
         finish(failure);
+        if ((failure as Error | undefined)?.name === 'DataCloneError') {
+          // The task never left this thread: its arguments could not be sent.
+          for (const end of moved) end.abandon(failure as Error);
+          throw failure;
+        }
         // The task did not report back: its thread died. Its pipes fail on the far side too.
         for (const end of moved) end.markPeerExited(threadId);
         const error = new PeerExitedError(`The pool thread running '${exportName}' exited: ${(failure as Error)?.message ?? failure}`);

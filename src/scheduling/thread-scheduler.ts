@@ -92,12 +92,11 @@ export class ThreadScheduler {
     const event = { scheduler: this.name, thread: this.#threadId, exportName, id: message.id };
     if (channels.runStart.hasSubscribers) channels.runStart.publish(event);
     return new Promise<T>((resolve, reject) => {
+      // The worker aborts the run's signal, then cancels its pipes, so the function sees the abort
+      // first; this side settles at once through the in-flight entry (which close() may be watching).
       const onAbort = (): void => {
         this.#worker.postMessage({ type: 'abort', id: message.id });
-        for (const end of moved) end.cancel();
-        const error = abortError(signal!);
-        settle(error);
-        reject(error);
+        this.#inFlight.get(message.id)?.reject(abortError(signal!));
       };
       const settle = (error?: unknown): void => {
         if (channels.runEnd.hasSubscribers) channels.runEnd.publish(error === undefined ? event : { ...event, error });
