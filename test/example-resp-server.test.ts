@@ -616,7 +616,7 @@ describe.each([0, 1] as const)('RESP server with threads %i', (threads) => {
       ['negative bulk length', Buffer.from('*1\r\n$-1\r\n')],
       ['bulk length over 1 MiB', Buffer.from(`*1\r\n$${(1 << 20) + 1}\r\n`)],
       ['non-numeric multibulk length', Buffer.from('*x\r\n')],
-      ['zero multibulk length', Buffer.from('*0\r\n')],
+      ['multibulk length below -1', Buffer.from('*-2\r\n')],
       ['bulk not followed by CRLF', Buffer.from('*1\r\n$3\r\nabcde\r\n')],
       // Exactly one byte more than the line limit after the type byte, with no CRLF: all of it must be read.
       ['a multibulk length line over 64 KiB without CRLF', Buffer.from(`*${'1'.repeat(64 * 1024 + 1)}`)],
@@ -641,6 +641,14 @@ describe.each([0, 1] as const)('RESP server with threads %i', (threads) => {
       // And new connections are accepted.
       const late = await connect();
       expect(await late.call('GET', key)).toEqual(bulk('before'));
+    });
+
+    it('R3c an empty (*0) or null (*-1) array is skipped as Redis does; the next command is answered', async () => {
+      const client = await connect();
+      await client.send(Buffer.concat([Buffer.from('*0\r\n*-1\r\n'), encode('PING')]));
+      const replies = await client.take(1);
+      expect(replies[0]).toBe('+PONG');
+      expect(await client.call('PING')).toBe('+PONG');
     });
 
     it('R3b good commands before a malformed one in the same write are answered first, then the error', async () => {

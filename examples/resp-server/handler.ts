@@ -26,6 +26,7 @@ export async function serve(connection: DuplexPipe): Promise<void> {
           const parsed = parseCommand(rest);
           if (parsed === null) break;
           rest = rest.slice(parsed.length);
+          if (parsed.command.length === 0) continue;
           commands++;
           close = execute(parsed.command, keyspace, reply) === After.Close;
         }

@@ -94,6 +94,8 @@ export function parseCommand(buffer: ReadOnlySequence): { command: Command; leng
   if (type !== 0x2a /* '*' */) throw new ProtocolError(`expected '*', got '${String.fromCharCode(type)}'`);
   const count = readInteger(reader, 'multibulk length');
   if (count === null) return null;
+  // An empty or null array is no command at all; Redis skips it.
+  if (count === 0 || count === -1) return { command: [], length: reader.consumed };
   if (count < 1 || count > kMaxArgs) throw new ProtocolError('invalid multibulk length');
   const command: Command = [];
   for (let i = 0; i < count; i++) {
