@@ -8,12 +8,16 @@
  *                                      [8] WRITER_COMPLETION  [9] READER_COMPLETION  (first wins by CAS)
  *                                      [10] WRITER_ERROR_LEN  [11] READER_ERROR_LEN  [12] RING_ID
  *   128    L1    writer                [32] WRITE_POS  [33] DATA_SEQ (the reader sleeps on it)
- *                                      [34] WRITER_WAITING  [35] WRITER_NEED  [36] SKIP_POS  [37] SKIP_ACTIVE
+ *                                      [34] WRITER_WAITING (a wake-up is wanted; the reader claims it)
+ *                                      [35] WRITER_NEED (room a writer blocked on space waits for, else 0)
+ *                                      [36] SKIP_POS  [37] SKIP_ACTIVE
  *                                      [38] WRITE_LAPS  [39] FLUSHES  [40] WRITER_WAITS  [41] WRITER_WAKEUPS
  *                                      [42] PAUSES  [43] WRAPS
  *   256    L2    reader                [64] READ_POS (consumed)  [65] EXAMINED_POS  [66] SPACE_SEQ (the
- *                                      writer sleeps on it)  [67] READER_WAITING  [68] READ_MINIMUM
- *                                      [69] READ_LAPS  [70] READS  [71] READER_WAITS  [72] READER_WAKEUPS
+ *                                      writer sleeps on it)  [67] READER_WAITING (a wake-up is wanted; the
+ *                                      writer claims it)  [68] READ_MINIMUM  [69] READ_LAPS  [70] READS
+ *                                      [71] READER_WAITS  [72] READER_WAKEUPS  [73] READER_BLOCKED (a read
+ *                                      is waiting for data)
  *   384    L3    (reserved)
  *   512    ERR   writer's completion error: UTF-8 JSON {name, message, code, stack, cause}, <= 512 bytes
  *   1024   ERR   reader's completion error, likewise
@@ -23,8 +27,10 @@
  * Positions are free-running uint32 byte counters: used = (write - read) >>> 0, index = pos & (capacity - 1),
  * exact while capacity <= 2^30. Each 128-byte line has one writer, so the two threads never write the
  * same cache line on the hot path (a canceller or a completion bumps the other side's sequence word,
- * which is rare). Waiters sleep on a sequence word, never on a position: sample the word, check the
- * condition, then wait for the word to change.
+ * and a side claims the other's wake-up flag with an exchange: once per sleep, not per message).
+ * Waiters sleep on a sequence word, never on a position: set the wake-up flag, sample the word, check
+ * the condition, then wait for the word to change. A publisher stores its position, then claims the
+ * flag and bumps the word: either the sleeper sees the new position or the publisher sees the flag.
  *
  * A write that wants contiguous memory past the end of the data region skips the tail: the writer
  * records SKIP_POS (where the unused tail starts; it runs to the end of that lap) with SKIP_ACTIVE set,
@@ -82,6 +88,7 @@ export const READ_LAPS = 69;
 export const READS = 70;
 export const READER_WAITS = 71;
 export const READER_WAKEUPS = 72;
+export const READER_BLOCKED = 73;
 
 // STATE bits. Terminal bits are sticky; the two cancel bits are one-shot (cleared by the side that sees them).
 export const WRITER_COMPLETED = 1 << 0;
@@ -93,10 +100,8 @@ export const FLUSH_CANCEL = 1 << 5;
 export const WRITER_EXITED = 1 << 6;
 export const READER_EXITED = 1 << 7;
 
-// WRITER_WAITING values: what a sleeping writer waits for.
-export const WAITING_NONE = 0;
-export const WAITING_RESUME = 1;
-export const WAITING_SPACE = 2;
+/** How many times a side re-checks before it sleeps: a wake-up costs tens of microseconds. */
+export const kSpinBeforeSleep = 200;
 
 // *_COMPLETION values.
 export const COMPLETION_NONE = 0;

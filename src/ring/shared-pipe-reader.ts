@@ -108,8 +108,15 @@ export class SharedPipeReader extends PipeReader {
     this.#pending = true;
     const entry = trackPending(this.#ring.name, 'readSync', 'data');
     try {
+      const spun = this.#spin(0);
+      if (spun !== null) return spun;
+      let announced = false;
       for (;;) {
         const seq = this.#prepareWait(0);
+        if (!announced) {
+          announced = true;
+          this.#ring.claimWriterWakeup();
+        }
         const ready = this.#tryComplete(0);
         if (ready !== null) return ready;
         this.#checkWhileWaiting(0);
@@ -135,7 +142,7 @@ export class SharedPipeReader extends PipeReader {
     this.#checkUsable();
     if (this.#reading === Reading.None) throw new NoReadToAdvanceError();
     const consumedOffset = consumed.segment === null ? -1 : this.#offsetInLastRead(consumed, 'consumed');
-    const examinedOffset = examined.segment === null ? -1 : this.#offsetInLastRead(examined, 'examined');
+    const examinedOffset = examined.segment === null ? -1 : examined === consumed ? consumedOffset : this.#offsetInLastRead(examined, 'examined');
     if (consumedOffset >= 0 && examinedOffset >= 0 && examinedOffset < consumedOffset) {
       throw new AdvanceOutOfRangeError('The examined position must be greater than or equal to the consumed position.');
     }
@@ -146,28 +153,26 @@ export class SharedPipeReader extends PipeReader {
       throw new AdvanceOutOfRangeError('The consumed position is before what was already consumed.');
     }
     const h = this.#h;
-    if (examinedOffset >= 0) {
-      this.#examined = this.#ringPosition(examined);
-      this.#examinedOffset = examinedOffset;
-      Atomics.store(h, L.EXAMINED_POS, this.#examined | 0);
-    }
+    // READ_POS before EXAMINED_POS (the writer loads them in the other order): a writer that sees the
+    // new examined position also sees the consumed one that came with it.
     if (consumedOffset >= 0) {
       const next = this.#ringPosition(consumed);
       if (next < this.#read) Atomics.add(h, L.READ_LAPS, 1);
       this.#read = next;
       this.#readOffset = consumedOffset;
       Atomics.store(h, L.READ_POS, next | 0);
-      // Consumed past what was examined (a single-argument advanceTo): examined follows.
-      if (consumedOffset > this.#examinedOffset) {
-        this.#examined = next;
-        this.#examinedOffset = consumedOffset;
-        Atomics.store(h, L.EXAMINED_POS, next | 0);
-      }
+    }
+    if (examinedOffset >= 0 || consumedOffset > this.#examinedOffset) {
+      // A single-argument advanceTo that consumed past what was examined moves examined along.
+      const position = examinedOffset >= consumedOffset ? examined : consumed;
+      this.#examined = position === consumed && consumedOffset >= 0 ? this.#read : this.#ringPosition(position);
+      this.#examinedOffset = Math.max(examinedOffset, consumedOffset);
+      Atomics.store(h, L.EXAMINED_POS, this.#examined | 0);
     }
     this.#reading = Reading.None;
     this.#first = this.#second = null;
     // Decide under the state change, signal after it: positions are stored, now wake a sleeping writer.
-    if (Atomics.load(h, L.WRITER_WAITING) !== L.WAITING_NONE) this.#ring.wakeWriter();
+    this.#ring.claimWriterWakeup();
   }
 
   /** Thread-safe: works on a moved end too, and wakes a reader blocked in another thread. */
@@ -338,20 +343,34 @@ export class SharedPipeReader extends PipeReader {
 
   /** Announces a sleeping reader, then samples the sequence word: a publish after this is never lost. */
   #prepareWait(minimumSize: number): number {
-    Atomics.store(this.#h, L.READ_MINIMUM, minimumSize);
-    Atomics.store(this.#h, L.READER_WAITING, 1);
-    return Atomics.load(this.#h, L.DATA_SEQ);
+    const h = this.#h;
+    Atomics.store(h, L.READ_MINIMUM, minimumSize);
+    Atomics.store(h, L.READER_BLOCKED, 1);
+    Atomics.store(h, L.READER_WAITING, 1);
+    return Atomics.load(h, L.DATA_SEQ);
+  }
+
+  /** Re-checks a while before sleeping: data that arrives within microseconds costs no wake-up. */
+  #spin(minimumSize: number): ReadResult | null {
+    for (let i = 0; i < L.kSpinBeforeSleep; i++) {
+      const result = this.#tryComplete(minimumSize);
+      if (result !== null) return result;
+    }
+    return null;
   }
 
   /** Fails instead of sleeping when no progress is possible. */
   #checkWhileWaiting(minimumSize: number): void {
     const h = this.#h;
-    if (Atomics.load(h, L.WRITER_WAITING) === L.WAITING_SPACE) {
-      // The writer waits for space that only this reader can free, and this reader waits for data.
-      const write = Atomics.load(h, L.WRITE_POS) >>> 0;
-      const free = this.#capacity - ((write - this.#read) >>> 0);
+    const need = Atomics.load(h, L.WRITER_NEED);
+    const write = Atomics.load(h, L.WRITE_POS) >>> 0;
+    const free = this.#capacity - ((write - this.#read) >>> 0);
+    // Waiting for data with the ring full of unconsumed bytes, or while the writer waits for room that
+    // only this reader can free: no byte can ever arrive. Only a completion could still come; failing
+    // now names the real problem (a message larger than the ring) instead of waiting on that.
+    if (free === 0 || need > 0) {
       const unexamined = this.#dataBetween(this.#examined, write);
-      if (free < Atomics.load(h, L.WRITER_NEED) && unexamined < Math.max(1, minimumSize)) {
+      if ((free === 0 || free < need) && unexamined < Math.max(1, minimumSize) && (Atomics.load(h, L.STATE) & L.WRITER_COMPLETED) === 0) {
         const held = this.#dataBetween(this.#read, write);
         throw new FrameTooLargeError(`Waiting for ${Math.max(1, minimumSize)} more bytes while holding ${held} unconsumed bytes`, held + Math.max(1, minimumSize), this.#capacity);
       }
@@ -360,8 +379,10 @@ export class SharedPipeReader extends PipeReader {
   }
 
   #endWait(): void {
-    Atomics.store(this.#h, L.READER_WAITING, 0);
-    Atomics.store(this.#h, L.READ_MINIMUM, 0);
+    const h = this.#h;
+    Atomics.store(h, L.READER_WAITING, 0);
+    Atomics.store(h, L.READER_BLOCKED, 0);
+    Atomics.store(h, L.READ_MINIMUM, 0);
     this.#pending = false;
   }
 
@@ -375,13 +396,16 @@ export class SharedPipeReader extends PipeReader {
     let announced = false;
     const entry = trackPending(this.#ring.name, minimumSize > 0 ? 'readAtLeast' : 'read', minimumSize > 0 ? `at least ${minimumSize} unexamined bytes` : 'data');
     try {
+      const spun = this.#spin(minimumSize);
+      if (spun !== null) return this.#resume(spun);
       for (;;) {
         if (this.#completed) throw new PipeCompletedError('reader');
         const seq = this.#prepareWait(minimumSize);
-        if (!announced && minimumSize > 0) {
-          // A writer paused at its threshold must hear that this read needs more than it has sent.
+        if (!announced) {
           announced = true;
-          if (Atomics.load(h, L.WRITER_WAITING) !== L.WAITING_NONE) this.#ring.wakeWriter();
+          // A writer that waits (paused, or keeping room for its next batch) must hear that this
+          // reader now waits for data: it will free nothing until more arrives.
+          this.#ring.claimWriterWakeup();
         }
         const ready = this.#tryComplete(minimumSize);
         if (ready !== null) return this.#resume(ready);

@@ -18,6 +18,7 @@ import { flushResult, settledFlush, type FlushResult, type OperationOptions } fr
 import { kMove, type MovedEnd } from '../scheduling/movable.js';
 import { PipeScheduler } from '../scheduling/scheduler.js';
 import * as L from './layout.js';
+import { kDataOffset } from './layout.js';
 import { kWaitSliceMs, waitAsyncSlice, waitSyncSlice } from './ring-wait.js';
 import { movedEnd, SharedRing, type RingStats } from './shared-ring.js';
 import { makeHandle, type SharedPipeHandle } from './shared-pipe-handle.js';
@@ -42,6 +43,7 @@ export class SharedPipeWriter extends PipeWriter {
   readonly #scheduler: PipeScheduler;
   readonly #h: Int32Array;
   readonly #data: Uint8Array;
+  readonly #buffer: SharedArrayBuffer;
   readonly #capacity: number;
   readonly #mask: number;
   readonly #maxMemory: number;
@@ -76,6 +78,7 @@ export class SharedPipeWriter extends PipeWriter {
     this.#scheduler = scheduler;
     this.#h = ring.header;
     this.#data = ring.data;
+    this.#buffer = ring.buffer;
     this.#capacity = ring.capacity;
     this.#mask = ring.mask;
     this.#maxMemory = ring.capacity / 2;
@@ -113,12 +116,13 @@ export class SharedPipeWriter extends PipeWriter {
       if (free < needed) throw new RingFullError(need, free);
     }
     if (tail >= need) {
-      this.#view = this.#data.subarray(index, index + Math.min(tail, free));
+      // A view made from the buffer costs half of a subarray of the data view.
+      this.#view = new Uint8Array(this.#buffer, kDataOffset + index, Math.min(tail, free));
     } else {
       // Skip the tail rather than hand out memory that wraps: the reader is told where the skip starts.
       this.#skipPosition = cursor;
       this.#skipLength = tail;
-      this.#view = this.#data.subarray(0, Math.min(this.#capacity, free - tail));
+      this.#view = new Uint8Array(this.#buffer, kDataOffset, Math.min(this.#capacity, free - tail));
     }
     return this.#view;
   }
@@ -302,19 +306,22 @@ export class SharedPipeWriter extends PipeWriter {
       this.#skipLength = 0;
     }
     const next = this.#cursor;
-    if (next < this.#write) Atomics.add(h, L.WRITE_LAPS, 1);
+    const previous = this.#write;
+    if (next < previous) Atomics.add(h, L.WRITE_LAPS, 1);
     Atomics.store(h, L.WRITE_POS, next | 0);
     this.#write = next;
     this.#lastBatch = this.#unflushed;
     this.#unflushed = 0;
     h[L.FLUSHES]!++;
-    if (Atomics.load(h, L.READER_WAITING) !== 0) this.#ring.wakeReader();
+    this.#ring.claimReaderWakeup();
     const pause = this.#ring.pauseWriterThreshold;
     if (pause > 0 && !this.#paused && ((next - this.#examined) >>> 0) >= pause) {
       this.#examined = Atomics.load(h, L.EXAMINED_POS) >>> 0;
       const unexamined = (next - this.#examined) >>> 0;
-      // A reader waiting for more than has been sent must get it: such a flush never pauses.
-      if (unexamined >= pause && unexamined >= Atomics.load(h, L.READ_MINIMUM) && (Atomics.load(h, L.STATE) & L.READER_COMPLETED) === 0) {
+      // Pausing is an edge, as in .NET: the flush that crosses the threshold pauses, not every flush
+      // above it. A reader waiting for more than has been sent must get it: such a flush never pauses.
+      const crossed = ((previous - this.#examined) >>> 0) < pause && unexamined >= pause;
+      if (crossed && unexamined >= Atomics.load(h, L.READ_MINIMUM) && (Atomics.load(h, L.STATE) & L.READER_COMPLETED) === 0) {
         this.#paused = true;
         h[L.PAUSES]!++;
         if (channels.pause.hasSubscribers) channels.pause.publish({ pipe: this.#ring.name, unexamined });
@@ -332,9 +339,13 @@ export class SharedPipeWriter extends PipeWriter {
     return result !== null ? settledFlush(result.isCanceled, result.isCompleted) : this.#waitAsync(Until.Flushed, signal);
   }
 
-  /** The room a returning flush guarantees: enough for the next batch of the same size. */
+  /**
+   * The room a returning flush keeps for the next batch of the same size: contiguous (counting a
+   * tail to skip) when the writer uses getMemory, plain room when it only uses write().
+   */
   #reserve(): number {
-    return Math.min(this.#maxMemory, Math.max(kMinimumReserve, this.#largestHint, this.#lastBatch));
+    const size = Math.min(this.#maxMemory, Math.max(kMinimumReserve, this.#largestHint, this.#lastBatch));
+    return this.#largestHint > 0 ? this.#needed(size) : size;
   }
 
   /** Room needed for `size` contiguous bytes at the cursor, counting a tail that would be skipped. */
@@ -365,28 +376,48 @@ export class SharedPipeWriter extends PipeWriter {
       this.#paused = false;
       if (channels.resume.hasSubscribers) channels.resume.publish({ pipe: this.#ring.name, unexamined });
     }
-    return this.#hasRoom(this.#needed(this.#reserve())) ? flushResult(false, false) : null;
+    // Keeping room for the next batch is a courtesy: a reader waiting for data frees nothing until it
+    // gets more, so then the flush returns at once.
+    return this.#hasRoom(this.#reserve()) || this.#readerStarved() ? flushResult(false, false) : null;
   }
 
-  /** Announces a sleeping writer and what it waits for, then samples the sequence word. */
+  /** Announces a sleeping writer and the room it waits for (0: the reader to examine), then samples the sequence word. */
   #prepareWait(until: Until, needed: number): number {
     const h = this.#h;
-    const kind = until === Until.Flushed && this.#paused ? L.WAITING_RESUME : L.WAITING_SPACE;
-    if (kind === L.WAITING_SPACE) Atomics.store(h, L.WRITER_NEED, until === Until.Room ? needed : this.#needed(this.#reserve()));
-    Atomics.store(h, L.WRITER_WAITING, kind);
+    // Only a write that must place bytes announces a need: the reader may call a wait for it a deadlock.
+    Atomics.store(h, L.WRITER_NEED, until === Until.Room ? needed : 0);
+    Atomics.store(h, L.WRITER_WAITING, 1);
     return Atomics.load(h, L.SPACE_SEQ);
+  }
+
+  /** Re-checks a while before sleeping: room that frees within microseconds costs no wake-up. */
+  #spin(until: Until, needed: number): FlushResult | null {
+    for (let i = 0; i < L.kSpinBeforeSleep; i++) {
+      const done = this.#check(until, needed);
+      if (done !== null) return done;
+    }
+    return null;
+  }
+
+  /** True when the reader waits for data and has examined all there is: it frees nothing until more comes. */
+  #readerStarved(): boolean {
+    const h = this.#h;
+    if (Atomics.load(h, L.READER_BLOCKED) === 0) return false;
+    const unexamined = (this.#write - (Atomics.load(h, L.EXAMINED_POS) >>> 0)) >>> 0;
+    return unexamined < Math.max(1, Atomics.load(h, L.READ_MINIMUM));
   }
 
   /** Fails instead of sleeping when the reader can never make room. */
   #checkWhileWaiting(): void {
     const h = this.#h;
-    if (Atomics.load(h, L.WRITER_WAITING) !== L.WAITING_SPACE || Atomics.load(h, L.READER_WAITING) === 0) return;
-    const write = this.#write;
-    this.#reloadRead();
     const need = Atomics.load(h, L.WRITER_NEED);
+    if (need === 0) return;
+    const write = this.#write;
+    // EXAMINED_POS (in #readerStarved) before READ_POS, the reverse of the reader's stores (see its advanceTo).
+    const starved = this.#readerStarved();
+    this.#reloadRead();
     const free = this.#capacity - ((write - this.#read) >>> 0);
-    const unexamined = (write - (Atomics.load(h, L.EXAMINED_POS) >>> 0)) >>> 0;
-    if (free < need && unexamined < Math.max(1, Atomics.load(h, L.READ_MINIMUM))) {
+    if (free < need && starved) {
       const held = (write - this.#read) >>> 0;
       throw new FrameTooLargeError(`The reader holds ${held} unconsumed bytes and waits for more; writing ${need} more`, held + need, this.#capacity);
     }
@@ -395,7 +426,8 @@ export class SharedPipeWriter extends PipeWriter {
   }
 
   #endWait(): void {
-    Atomics.store(this.#h, L.WRITER_WAITING, L.WAITING_NONE);
+    Atomics.store(this.#h, L.WRITER_WAITING, 0);
+    Atomics.store(this.#h, L.WRITER_NEED, 0);
   }
 
   async #waitAsync(until: Until, signal: AbortSignal | undefined, needed = 0): Promise<FlushResult> {
@@ -407,6 +439,8 @@ export class SharedPipeWriter extends PipeWriter {
     signal?.addEventListener('abort', onAbort, { once: true });
     const entry = this.#track(until === Until.Room ? 'write' : 'flush', until);
     try {
+      const spun = this.#spin(until, needed);
+      if (spun !== null) return this.#resume(spun);
       for (;;) {
         if (this.#completed && until === Until.Flushed) throw new PipeCompletedError('writer');
         const seq = this.#prepareWait(until, needed);
@@ -432,6 +466,8 @@ export class SharedPipeWriter extends PipeWriter {
     const h = this.#h;
     const entry = this.#track('flushSync', until);
     try {
+      const spun = this.#spin(until, needed);
+      if (spun !== null) return spun;
       for (;;) {
         const seq = this.#prepareWait(until, needed);
         const ready = this.#check(until, needed);

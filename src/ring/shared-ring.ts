@@ -171,6 +171,18 @@ export class SharedRing {
     return (Atomics.and(this.header, L.STATE, ~bit) & bit) !== 0;
   }
 
+  /** Wakes the reader if it asked for a wake-up, claiming the request so later publishes skip the notify. */
+  claimReaderWakeup(): void {
+    const h = this.header;
+    if (Atomics.load(h, L.READER_WAITING) !== 0 && Atomics.exchange(h, L.READER_WAITING, 0) !== 0) this.wakeReader();
+  }
+
+  /** Wakes the writer if it asked for a wake-up, likewise. */
+  claimWriterWakeup(): void {
+    const h = this.header;
+    if (Atomics.load(h, L.WRITER_WAITING) !== 0 && Atomics.exchange(h, L.WRITER_WAITING, 0) !== 0) this.wakeWriter();
+  }
+
   /** Wakes a reader sleeping on the data sequence word. */
   wakeReader(): void {
     Atomics.add(this.header, L.DATA_SEQ, 1);
