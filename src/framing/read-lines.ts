@@ -1,4 +1,6 @@
-import type { ReadOnlySequence } from '../buffers/read-only-sequence.js';
+import { ReadOnlySequence } from '../buffers/read-only-sequence.js';
+import { SequencePosition } from '../buffers/sequence-position.js';
+import type { SequenceSegment } from '../buffers/sequence-segment.js';
 import { FrameTooLargeError, ReadCanceledError, validateInteger } from '../errors.js';
 import type { PipeReader } from '../pipe/pipe-reader.js';
 
@@ -28,12 +30,15 @@ export async function* readLines(reader: PipeReader, options: ReadLinesOptions =
     try {
       if (result.isCanceled) throw new ReadCanceledError();
       for (;;) {
-        const newline = rest.indexOf(kLF);
-        if (newline < 0) break;
-        let line = rest.slice(0, newline);
-        if (line.length > 0 && lastByte(line) === kCR) line = line.slice(0, line.length - 1);
+        const newline = rest.positionOf(kLF);
+        if (newline === null) break;
+        // Built straight from the found position: no offset round trips, and the \r is the byte just before it.
+        const segment = newline.segment as SequenceSegment;
+        const crlf = newline.index > 0 ? segment.buffer[newline.index - 1] === kCR : byteBefore(rest, newline) === kCR;
+        let line = new ReadOnlySequence(rest.startSegment, rest.startIndex, segment, newline.index);
+        if (crlf) line = line.slice(0, line.length - 1);
         if (line.length > maxLineLength) throw new FrameTooLargeError('A line', line.length, maxLineLength);
-        rest = rest.slice(newline + 1);
+        rest = new ReadOnlySequence(segment, newline.index + 1, rest.endSegment, rest.endIndex);
         yield line;
       }
       if (rest.length > longestRun || (result.isCompleted && rest.length > maxLineLength)) {
@@ -53,8 +58,15 @@ export async function* readLines(reader: PipeReader, options: ReadLinesOptions =
   }
 }
 
-function lastByte(sequence: ReadOnlySequence): number {
-  let last = -1;
-  for (const chunk of sequence) if (chunk.length > 0) last = chunk[chunk.length - 1]!;
-  return last;
+/** The byte before a position that starts its segment: the last byte of the segment before it, if any. */
+function byteBefore(sequence: ReadOnlySequence, position: SequencePosition): number {
+  let previous = -1;
+  let segment = sequence.startSegment;
+  let start = sequence.startIndex;
+  while (segment !== null && segment !== position.segment) {
+    if (segment.length > start) previous = segment.buffer[segment.length - 1]!;
+    segment = segment.next;
+    start = 0;
+  }
+  return previous;
 }

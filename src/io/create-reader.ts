@@ -166,6 +166,8 @@ class SourcePipeReader extends PipeReader {
       this.#tail = this.#tail.append(chunk);
     }
     this.#end += chunk.length;
+    // Past the threshold the source pauses even while a read waits: a source that pushes synchronously
+    // would otherwise flood memory before the woken read runs. The waiting read resumes it (see #wait).
     if (!this.#paused && this.#end - this.#consumed >= this.#pauseThreshold) {
       this.#paused = true;
       this.#source.pause();
@@ -198,6 +200,12 @@ class SourcePipeReader extends PipeReader {
     this.#pending = true;
     try {
       for (;;) {
+        if (this.#paused) {
+          // Everything buffered was examined and the reader needs more (a line or frame longer than
+          // the threshold): resume, or it would wait for bytes that never come.
+          this.#paused = false;
+          this.#source.resume();
+        }
         await new Promise<void>((resolve) => {
           this.#wake = resolve;
         });

@@ -67,6 +67,8 @@ export async function* duplex<Req, Res>(
       if (step.done) break;
       yield step.value as Res;
     }
+    // The responses ended: stop sending too, then report a send failure that came first.
+    if (!signal.aborted) controller.abort(abortError(signal));
     await sending;
     if (failure !== undefined) throw failure.error;
   } finally {

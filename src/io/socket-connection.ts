@@ -97,13 +97,14 @@ export class SocketConnection implements DuplexPipe {
     const settings = validateOptions(options);
     const ends = makeEnds(settings);
     let connection: SocketConnection | undefined;
-    let memory: Uint8Array | null = null;
     const socket = net.connect({
       ...connectOptions,
       allowHalfOpen: true,
       onread: {
-        buffer: () => (memory = ends.receiveWriter.getMemory(kReceiveBlock)),
-        callback: (bytes: number) => connection!.receiveInto(bytes, memory!),
+        // Node asks for the first buffer inside net.connect, before the connection exists: that read
+        // lands in a scratch block and is copied like any read that found no room in the pipe.
+        buffer: () => (connection === undefined ? new Uint8Array(kReceiveBlock) : connection.#receiveBuffer()),
+        callback: (bytes: number, buffer: Uint8Array) => connection!.#received(bytes, buffer),
       },
     } as net.NetConnectOpts);
     connection = new SocketConnection(socket, settings, true, ends);
@@ -127,6 +128,8 @@ export class SocketConnection implements DuplexPipe {
     this.output = ends.output;
     this.#receiveWriter = ends.receiveWriter;
     this.#sendReader = ends.sendReader;
+    const capacity = (ends.receiveWriter as { capacity?: unknown }).capacity;
+    if (typeof capacity === 'number') this.#receiveHint = Math.min(kReceiveBlock, capacity / 2);
     // Half-close in both directions: the peer's FIN must not end our sending side.
     socket.allowHalfOpen = true;
     let receiving: Promise<void>;
@@ -188,16 +191,38 @@ export class SocketConnection implements DuplexPipe {
     return true;
   }
 
-  /** @internal The onread callback: `bytes` landed in the memory the pipe handed out. */
-  receiveInto(bytes: number, _memory: Uint8Array): boolean {
-    if (this.#receiveEnded) return false;
-    this.#bytesRead += bytes;
-    this.#receiveWriter.advance(bytes);
-    return this.#flushReceived();
+  #receiveHint = kReceiveBlock;
+  /** The memory handed to the socket for its next read, or null when it reads into the scratch block. */
+  #memory: Uint8Array | null = null;
+  #scratch: Uint8Array | null = null;
+  /** Received bytes waiting for room in the receive pipe (while a write to it waits). */
+  #queue: Uint8Array[] = [];
+  #draining = false;
+
+  /** onread's buffer(): pipe memory when there is room now, else a scratch block copied later. */
+  #receiveBuffer(): Uint8Array {
+    if (!this.#receiveEnded && !this.#draining) {
+      try {
+        return (this.#memory = this.#receiveWriter.getMemory(this.#receiveHint));
+      } catch {
+        // No room in a shared ring right now: this read lands in the scratch block instead.
+      }
+    }
+    this.#memory = null;
+    return (this.#scratch ??= new Uint8Array(kReceiveBlock));
   }
 
-  /** Flushes what was received; pauses the socket while the reader is behind. True to keep reading. */
-  #flushReceived(): boolean {
+  /** onread's callback: true to keep reading, false pauses the socket. */
+  #received(bytes: number, buffer: Uint8Array): boolean {
+    if (this.#memory !== buffer) {
+      this.#memory = null;
+      this.#receiveChunk(buffer.slice(0, bytes));
+      return !this.#draining && !this.#receiveEnded;
+    }
+    this.#memory = null;
+    this.#bytesRead += bytes;
+    if (this.#receiveEnded) return false;
+    this.#receiveWriter.advance(bytes);
     let flush: Promise<FlushResult>;
     try {
       flush = this.#receiveWriter.flush();
@@ -205,22 +230,51 @@ export class SocketConnection implements DuplexPipe {
       this.#endReceive(PipeShutdownKind.ReadException, error as Error);
       return false;
     }
+    return this.#settle(flush);
+  }
+
+  /** A chunk of received bytes that the receive pipe must copy (the 'data' path, or a scratch read). */
+  #receiveChunk(chunk: Uint8Array): void {
+    this.#bytesRead += chunk.length;
+    if (this.#receiveEnded) return;
+    if (this.#draining) {
+      this.#queue.push(chunk);
+      return;
+    }
+    let flush: Promise<FlushResult>;
+    try {
+      flush = this.#receiveWriter.write(chunk);
+    } catch (error) {
+      this.#endReceive(PipeShutdownKind.ReadException, error as Error);
+      return;
+    }
+    if (!this.#settle(flush) && !this.#receiveEnded && !this.socket.destroyed) this.socket.pause();
+  }
+
+  /** True when the flush completed at once; otherwise reading waits until it and the queue drain. */
+  #settle(flush: Promise<FlushResult>): boolean {
     const done = settledFlushResult(flush);
     if (done !== null) return this.#afterFlush(done);
-    // The reader is behind: stop reading until the flush is released.
-    const flushing = flush.then(
-      (result) => {
-        if (this.#flushing === flushing) this.#flushing = null;
-        if (this.#afterFlush(result) && !this.#receiveEnded && !this.socket.destroyed) this.socket.resume();
-      },
-      (error: Error) => {
-        if (this.#flushing === flushing) this.#flushing = null;
-        this.#endReceive(PipeShutdownKind.ReadException, error);
-      },
-    );
-    this.#flushing = flushing;
-    if (!this.socket.destroyed) this.socket.pause();
+    this.#draining = true;
+    this.#flushing = this.#drain(flush);
     return false;
+  }
+
+  async #drain(pending: Promise<FlushResult>): Promise<void> {
+    try {
+      let result = await pending;
+      while (this.#afterFlush(result)) {
+        const next = this.#queue.shift();
+        if (next === undefined) break;
+        result = await this.#receiveWriter.write(next);
+      }
+    } catch (error) {
+      this.#endReceive(PipeShutdownKind.ReadException, error as Error);
+    } finally {
+      this.#draining = false;
+      this.#flushing = null;
+      if (!this.#receiveEnded && !this.socket.destroyed) this.socket.resume();
+    }
   }
 
   #afterFlush(result: FlushResult): boolean {
@@ -234,23 +288,7 @@ export class SocketConnection implements DuplexPipe {
   #receiveFromEvents(): Promise<void> {
     return new Promise<void>((resolve) => {
       this.#receiveDone = resolve;
-      this.socket.on('data', (chunk: Buffer) => {
-        if (this.#receiveEnded) return;
-        this.#bytesRead += chunk.length;
-        try {
-          for (let offset = 0; offset < chunk.length;) {
-            const memory = this.#receiveWriter.getMemory(Math.min(kReceiveBlock, chunk.length - offset));
-            const count = Math.min(memory.length, chunk.length - offset);
-            memory.set(chunk.subarray(offset, offset + count));
-            this.#receiveWriter.advance(count);
-            offset += count;
-          }
-        } catch (error) {
-          this.#endReceive(PipeShutdownKind.ReadException, error as Error);
-          return;
-        }
-        this.#flushReceived();
-      });
+      this.socket.on('data', (chunk: Buffer) => this.#receiveChunk(chunk));
     });
   }
 
