@@ -35,7 +35,8 @@ export async function pgzip(
   if (!Number.isInteger(chunkSize) || chunkSize < 1024) throw new RangeError(`chunkSize must be an integer >= 1024, got ${chunkSize}`);
   const startup = performance.now();
   const pool = new PoolScheduler(compressModule, { minThreads: threads, maxThreads: threads });
-  await Promise.all(Array.from({ length: threads }, () => pool.run('compress', { chunk: new Uint8Array(0), level })));
+  const arrived = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+  await Promise.all(Array.from({ length: threads }, () => pool.run('rendezvous', { arrived, parties: threads, timeoutMs: 30_000 })));
   const started = performance.now();
   const reader = createReader(source as NodeJS.ReadableStream, { pauseThreshold: chunkSize * 2, leaveOpen: true });
   const writer = createWriter(destination, { leaveOpen: true });
