@@ -13,7 +13,7 @@ import {
   type PipeReader,
   type PipeWriter,
 } from '../dist/src/index.js';
-import { peek, seededRandom, TrackingPool, within } from './helpers.js';
+import { peek, seededRandom, TrackingPool, within, rejection, same } from './helpers.js';
 
 const prefixes: FramePrefix[] = ['u16be', 'u32be', 'u32le', 'varint'];
 const prefixLimit: Record<FramePrefix, number> = { u16be: 0xffff, u32be: 0xffffffff, u32le: 0xffffffff, varint: 0xffffffff };
@@ -45,20 +45,6 @@ function payloadOf(size: number, seed: number): Uint8Array {
   const payload = new Uint8Array(size);
   for (let i = 0; i < size; i++) payload[i] = (random() * 256) | 0;
   return payload;
-}
-
-function same(actual: Uint8Array, expected: Uint8Array, label: string): void {
-  expect(actual.length, `${label}: length`).toBe(expected.length);
-  expect(Buffer.from(actual).equals(Buffer.from(expected)), `${label}: bytes`).toBe(true);
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error & { code?: unknown }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { code?: unknown };
-  }
-  throw new Error('expected the promise to reject');
 }
 
 /** Copies of every payload (a payload is only valid until the next step). */

@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Pipe, readLines, type PipeReader, type PipeWriter, type ReadOnlySequence } from '../dist/src/index.js';
-import { ascii, peek, TrackingPool, within } from './helpers.js';
+import { ascii, peek, TrackingPool, within, rejection } from './helpers.js';
 
 const decoder = new TextDecoder();
 
@@ -28,15 +28,6 @@ function writeSmall(writer: PipeWriter, data: Uint8Array): void {
     writer.advance(count);
     offset += count;
   }
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error & { code?: unknown }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { code?: unknown };
-  }
-  throw new Error('expected the promise to reject');
 }
 
 function segmentLengths(buffer: ReadOnlySequence): number[] {

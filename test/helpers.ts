@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { MemoryPool, type PipeWriter } from '../dist/src/index.js';
 
 export type Peeked<T> = { state: 'pending' } | { state: 'fulfilled'; value: T } | { state: 'rejected'; error: unknown };
@@ -78,17 +79,7 @@ export class TrackingPool extends MemoryPool {
   }
 }
 
-/** Deterministic pseudo-random numbers (mulberry32) for seeded tests. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from './fixtures/random.js';
 
 export function bytes(...values: number[]): Uint8Array {
   return Uint8Array.from(values);
@@ -96,4 +87,24 @@ export function bytes(...values: number[]): Uint8Array {
 
 export function ascii(text: string): Uint8Array {
   return new TextEncoder().encode(text);
+}
+
+/** The error a promise rejects with; fails the test if it resolves. */
+export async function rejection(promise: Promise<unknown>): Promise<Error & { code?: unknown }> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error & { code?: unknown };
+  }
+  throw new Error('expected the promise to reject');
+}
+
+/** Gives queued immediates (and the work they queue) a few turns: whatever was due has happened after. */
+export async function settleTurns(turns = 5): Promise<void> {
+  for (let i = 0; i < turns; i++) await nextImmediate();
+}
+
+export function same(actual: Uint8Array, expected: Uint8Array, label: string): void {
+  expect(actual.length, `${label}: length`).toBe(expected.length);
+  expect(Buffer.from(actual).equals(Buffer.from(expected)), `${label}: bytes`).toBe(true);
 }

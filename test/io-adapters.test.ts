@@ -20,7 +20,7 @@ import {
   type PipeReader,
   type PipeWriter,
 } from '../dist/src/index.js';
-import { ascii, nextImmediate, peek, seededRandom, within } from './helpers.js';
+import { ascii, nextImmediate, peek, seededRandom, within, rejection, settleTurns } from './helpers.js';
 
 const MB = 1 << 20;
 
@@ -98,20 +98,6 @@ async function produce(writer: PipeWriter, data: Uint8Array, seed: number, maxPi
   }
   await writer.flush();
   writer.complete();
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error & { code?: unknown }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { code?: unknown };
-  }
-  throw new Error('expected the promise to reject');
-}
-
-/** Gives queued immediates (and the work they queue) a few turns: nothing more may happen after. */
-async function settleTurns(turns = 5): Promise<void> {
-  for (let i = 0; i < turns; i++) await nextImmediate();
 }
 
 /** A Readable pushing the chunks one per read() call, synchronously or after a turn. */

@@ -2,7 +2,7 @@
 // directions on an external abort, the consumer's break, a send failure or a receive failure.
 import { describe, expect, it } from 'vitest';
 import { duplex, type DuplexTransport } from '../dist/src/index.js';
-import { nextImmediate, peek, within } from './helpers.js';
+import { nextImmediate, peek, within, rejection, settleTurns } from './helpers.js';
 
 /** Requests from a manual async iterator: values are pushed by the test, return() is recorded. */
 class Requests implements AsyncIterable<number> {
@@ -113,20 +113,6 @@ class EchoTransport implements DuplexTransport<number, number> {
     this.#given++;
     return { done: false, value: this.#answers.shift()! };
   }
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error & { code?: unknown }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { code?: unknown };
-  }
-  throw new Error('expected the promise to reject');
-}
-
-/** Lets pending setImmediate work run a few times: nothing may happen any more. */
-async function settleTurns(turns = 5): Promise<void> {
-  for (let i = 0; i < turns; i++) await nextImmediate();
 }
 
 describe('duplex: responses', () => {

@@ -13,7 +13,7 @@ import {
   type PipeWriter,
   type SocketConnectionOptions,
 } from '../dist/src/index.js';
-import { nextImmediate, seededRandom, within } from './helpers.js';
+import { nextImmediate, seededRandom, within, rejection, settleTurns } from './helpers.js';
 
 const MB = 1 << 20;
 const handlers = new URL('../dist/test/fixtures/io-socket-server.js', import.meta.url);
@@ -66,19 +66,6 @@ async function produce(writer: PipeWriter, data: Uint8Array, seed: number, keepO
     }
   }
   if (!keepOpen) writer.complete();
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error & { code?: unknown }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { code?: unknown };
-  }
-  throw new Error('expected the promise to reject');
-}
-
-async function settleTurns(turns = 5): Promise<void> {
-  for (let i = 0; i < turns; i++) await nextImmediate();
 }
 
 interface TestServer {

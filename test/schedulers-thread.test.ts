@@ -12,7 +12,7 @@ import {
 } from '../dist/src/index.js';
 import { fnv1aOf, raiseFlag, seededBytes, sendSeeded, waitForFlag } from '../dist/test/fixtures/sched-data.js';
 import type { ParseResult } from '../dist/test/fixtures/sched-tasks.js';
-import { peek, within } from './helpers.js';
+import { peek, within, rejection } from './helpers.js';
 
 const tasks = new URL('../dist/test/fixtures/sched-tasks.js', import.meta.url);
 
@@ -50,15 +50,6 @@ afterEach(async () => {
 function quiet<T>(promise: Promise<T>): Promise<T> {
   promise.catch(() => {});
   return promise;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error & { code?: unknown }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { code?: unknown };
-  }
-  throw new Error('expected the promise to reject');
 }
 
 describe('TS affinity: every run stays on the scheduler thread', () => {
