@@ -13,7 +13,7 @@ import {
   type PipeReader,
   type PipeWriter,
 } from '../dist/src/index.js';
-import { peek, seededRandom, TrackingPool, within, rejection, same } from './helpers.js';
+import { peek, seededRandom, TrackingPool, within, rejection, parseThroughSmallPipe, readAll, expectSameBytes } from './helpers.js';
 
 const prefixes: FramePrefix[] = ['u16be', 'u32be', 'u32le', 'varint'];
 const prefixLimit: Record<FramePrefix, number> = { u16be: 0xffff, u32be: 0xffffffff, u32le: 0xffffffff, varint: 0xffffffff };
@@ -54,17 +54,6 @@ async function collectFrames(reader: PipeReader, prefix: FramePrefix, maxFrameSi
   return frames;
 }
 
-/** Every byte the pipe holds until the writer completes. */
-async function drainRaw(reader: PipeReader): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  for (;;) {
-    const result = await reader.read();
-    parts.push(result.buffer.toUint8Array());
-    reader.advanceTo(result.buffer.end);
-    if (result.isCompleted) return Buffer.concat(parts);
-  }
-}
-
 const edgeSizes = [0, 1, 127, 128, 16383, 16384, 65535];
 const largeSizes = [65536, (1 << 20) + 3];
 
@@ -96,9 +85,9 @@ describe('writeFrame encodings', () => {
       expect(pipe.reader.tryRead()).toBeNull();
       await within(pipe.writer.flush());
       pipe.writer.complete();
-      const raw = await within(drainRaw(pipe.reader));
+      const raw = await within(readAll(pipe.reader));
       expect([...raw.subarray(0, header.length)], `${prefix} ${size}`).toEqual(header);
-      same(raw.subarray(header.length), payload, `${prefix} ${size}`);
+      expectSameBytes(raw.subarray(header.length), payload, `${prefix} ${size}`);
     }
   });
 
@@ -128,7 +117,7 @@ describe('readFrames / writeFrame round trips', () => {
       })();
       const [frames] = await within(Promise.all([consumer, producer]), 10_000);
       expect(frames.length).toBe(payloads.length);
-      frames.forEach((frame, i) => same(frame, payloads[i]!, `${prefix} frame ${i} (${sizes[i]} bytes)`));
+      frames.forEach((frame, i) => expectSameBytes(frame, payloads[i]!, `${prefix} frame ${i} (${sizes[i]} bytes)`));
     });
   }
 
@@ -141,7 +130,7 @@ describe('readFrames / writeFrame round trips', () => {
       pipe.writer.complete();
       const frames = await within(collectFrames(pipe.reader, prefix, 1000));
       expect(frames.length, prefix).toBe(payloads.length);
-      frames.forEach((frame, i) => same(frame, payloads[i]!, `${prefix} frame ${i}`));
+      frames.forEach((frame, i) => expectSameBytes(frame, payloads[i]!, `${prefix} frame ${i}`));
     }
   });
 
@@ -173,7 +162,7 @@ describe('readFrames maxFrameSize', () => {
         pipe.writer.complete();
         const frames = await within(consumer);
         expect(frames.length).toBe(1);
-        same(frames[0]!, payloadOf(max, 1), `${prefix} max ${max}`);
+        expectSameBytes(frames[0]!, payloadOf(max, 1), `${prefix} max ${max}`);
 
         const over = new Pipe();
         const seen: number[] = [];
@@ -309,7 +298,7 @@ describe('readFrames over a SharedPipe (capacity 4096)', () => {
       })();
       const [frames] = await within(Promise.all([consumer, producer]));
       expect(frames.length).toBe(2);
-      same(frames[0]!, payload, 'frame of capacity - 4');
+      expectSameBytes(frames[0]!, payload, 'frame of capacity - 4');
       expect([...frames[1]!]).toEqual([42]);
     });
     await withRing(async (pipe) => {
@@ -333,7 +322,7 @@ describe('readFrames over a SharedPipe (capacity 4096)', () => {
       })();
       const [frames] = await within(Promise.all([consumer, producer]), 10_000);
       expect(frames.length).toBe(payloads.length);
-      frames.forEach((frame, i) => same(frame, payloads[i]!, `ring frame ${i}`));
+      frames.forEach((frame, i) => expectSameBytes(frame, payloads[i]!, `ring frame ${i}`));
     });
   });
 });
@@ -377,41 +366,8 @@ function referenceFrames(flat: Uint8Array, prefix: FramePrefix, max: number): Ou
   return { frames };
 }
 
-function writeSmall(writer: PipeWriter, data: Uint8Array): void {
-  for (let offset = 0; offset < data.length;) {
-    const memory = writer.getMemory(1);
-    const count = Math.min(memory.length, data.length - offset);
-    memory.set(data.subarray(offset, offset + count));
-    writer.advance(count);
-    offset += count;
-  }
-}
-
-/** Feeds `chunks` through a pipe that pauses at 1 byte (each flush waits until the reader examined it). */
-async function runFrames(chunks: Uint8Array[], prefix: FramePrefix, max: number, segment: number): Promise<Outcome> {
-  const pipe = new Pipe({ pool: new TrackingPool(), minimumSegmentSize: segment, pauseWriterThreshold: 1, resumeWriterThreshold: 1 });
-  const frames: number[][] = [];
-  const consumer = (async (): Promise<Outcome> => {
-    try {
-      for await (const frame of readFrames(pipe.reader, { prefix, maxFrameSize: max })) frames.push([...frame.toUint8Array()]);
-      return { frames };
-    } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      if (code !== 'ERR_FRAME_TOO_LARGE' && code !== 'ERR_FRAME_INVALID') throw error;
-      return { frames, error: code };
-    } finally {
-      pipe.reader.complete();
-    }
-  })();
-  const producer = (async () => {
-    for (const chunk of chunks) {
-      writeSmall(pipe.writer, chunk);
-      if ((await pipe.writer.flush()).isCompleted) break;
-    }
-    pipe.writer.complete();
-  })();
-  const [outcome] = await within(Promise.all([consumer, producer]), 2_000, 'readFrames fuzz run');
-  return outcome;
+function runFrames(chunks: Uint8Array[], prefix: FramePrefix, max: number, segment: number): Promise<Outcome> {
+  return parseThroughSmallPipe(chunks, segment, (reader) => readFrames(reader, { prefix, maxFrameSize: max }), 'readFrames fuzz run').then(({ items, error }) => (error === undefined ? { frames: items } : { frames: items, error }));
 }
 
 function chunksOf(flat: Uint8Array, sizes: number[]): Uint8Array[] {

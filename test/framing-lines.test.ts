@@ -3,8 +3,8 @@
 // unterminated line, and a seeded fast-check fuzz against a reference parser over the flat bytes.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Pipe, readLines, type PipeReader, type PipeWriter, type ReadOnlySequence } from '../dist/src/index.js';
-import { ascii, peek, TrackingPool, within, rejection } from './helpers.js';
+import { Pipe, readLines, type PipeReader, type ReadOnlySequence } from '../dist/src/index.js';
+import { ascii, peek, TrackingPool, within, rejection, parseThroughSmallPipe, writeSmall } from './helpers.js';
 
 const decoder = new TextDecoder();
 
@@ -17,17 +17,6 @@ async function collectLines(reader: PipeReader, maxLineLength?: number): Promise
 
 async function linesOf(reader: PipeReader, maxLineLength?: number): Promise<string[]> {
   return (await within(collectLines(reader, maxLineLength))).map((line) => decoder.decode(line));
-}
-
-/** Writes through getMemory(1)/advance, so with a TrackingPool every segment has exactly minimumSegmentSize bytes. */
-function writeSmall(writer: PipeWriter, data: Uint8Array): void {
-  for (let offset = 0; offset < data.length;) {
-    const memory = writer.getMemory(1);
-    const count = Math.min(memory.length, data.length - offset);
-    memory.set(data.subarray(offset, offset + count));
-    writer.advance(count);
-    offset += count;
-  }
 }
 
 function segmentLengths(buffer: ReadOnlySequence): number[] {
@@ -260,31 +249,8 @@ function referenceLines(flat: Uint8Array, max: number): Outcome {
   return { lines };
 }
 
-/** Feeds `chunks` through a pipe that pauses at 1 byte (each flush waits until the reader examined it). */
-async function runLines(chunks: Uint8Array[], max: number, segment: number): Promise<Outcome> {
-  const pipe = new Pipe({ pool: new TrackingPool(), minimumSegmentSize: segment, pauseWriterThreshold: 1, resumeWriterThreshold: 1 });
-  const lines: number[][] = [];
-  const consumer = (async (): Promise<Outcome> => {
-    try {
-      for await (const line of readLines(pipe.reader, { maxLineLength: max })) lines.push([...line.toUint8Array()]);
-      return { lines };
-    } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      if (code !== 'ERR_FRAME_TOO_LARGE' && code !== 'ERR_FRAME_INVALID') throw error;
-      return { lines, error: code };
-    } finally {
-      pipe.reader.complete();
-    }
-  })();
-  const producer = (async () => {
-    for (const chunk of chunks) {
-      writeSmall(pipe.writer, chunk);
-      if ((await pipe.writer.flush()).isCompleted) break;
-    }
-    pipe.writer.complete();
-  })();
-  const [outcome] = await within(Promise.all([consumer, producer]), 2_000, 'readLines fuzz run');
-  return outcome;
+function runLines(chunks: Uint8Array[], max: number, segment: number): Promise<Outcome> {
+  return parseThroughSmallPipe(chunks, segment, (reader) => readLines(reader, { maxLineLength: max }), 'readLines fuzz run').then(({ items, error }) => (error === undefined ? { lines: items } : { lines: items, error }));
 }
 
 function chunksOf(flat: Uint8Array, sizes: number[]): Uint8Array[] {

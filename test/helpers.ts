@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { MemoryPool, type PipeWriter } from '../dist/src/index.js';
+import { MemoryPool, Pipe, type PipeReader, type PipeWriter, type ReadOnlySequence } from '../dist/src/index.js';
 
 export type Peeked<T> = { state: 'pending' } | { state: 'fulfilled'; value: T } | { state: 'rejected'; error: unknown };
 
@@ -104,7 +104,70 @@ export async function settleTurns(turns = 5): Promise<void> {
   for (let i = 0; i < turns; i++) await nextImmediate();
 }
 
-export function same(actual: Uint8Array, expected: Uint8Array, label: string): void {
+export function expectSameBytes(actual: Uint8Array, expected: Uint8Array, label = 'bytes'): void {
   expect(actual.length, `${label}: length`).toBe(expected.length);
-  expect(Buffer.from(actual).equals(Buffer.from(expected)), `${label}: bytes`).toBe(true);
+  const a = Buffer.from(actual.buffer, actual.byteOffset, actual.length);
+  const b = Buffer.from(expected.buffer, expected.byteOffset, expected.length);
+  if (!a.equals(b)) {
+    let i = 0;
+    while (a[i] === b[i]) i++;
+    expect.fail(`${label}: first difference at byte ${i} of ${expected.length}`);
+  }
+}
+
+/** Every byte the reader yields until the writer completes, consuming each read whole. */
+export async function readAll(reader: PipeReader): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for (;;) {
+    const result = await reader.read();
+    parts.push(result.buffer.toUint8Array());
+    reader.advanceTo(result.buffer.end);
+    if (result.isCompleted) return Buffer.concat(parts);
+  }
+}
+
+/** Writes through getMemory(1)/advance, so the bytes land in as many segments as the pool's blocks make. */
+export function writeSmall(writer: PipeWriter, data: Uint8Array): void {
+  for (let offset = 0; offset < data.length;) {
+    const memory = writer.getMemory(1);
+    const count = Math.min(memory.length, data.length - offset);
+    memory.set(data.subarray(offset, offset + count));
+    writer.advance(count);
+    offset += count;
+  }
+}
+
+/**
+ * Feeds `chunks` through a pipe that pauses at 1 byte (each flush waits until the reader examined
+ * it) while `parse` iterates the reader; a limit or format error ends the parse and is reported by code.
+ */
+export async function parseThroughSmallPipe(
+  chunks: Uint8Array[],
+  segment: number,
+  parse: (reader: PipeReader) => AsyncIterable<ReadOnlySequence>,
+  label: string,
+): Promise<{ items: number[][]; error?: string }> {
+  const pipe = new Pipe({ pool: new TrackingPool(), minimumSegmentSize: segment, pauseWriterThreshold: 1, resumeWriterThreshold: 1 });
+  const items: number[][] = [];
+  const consumer = (async (): Promise<{ items: number[][]; error?: string }> => {
+    try {
+      for await (const item of parse(pipe.reader)) items.push([...item.toUint8Array()]);
+      return { items };
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (code !== 'ERR_FRAME_TOO_LARGE' && code !== 'ERR_FRAME_INVALID') throw error;
+      return { items, error: code };
+    } finally {
+      pipe.reader.complete();
+    }
+  })();
+  const producer = (async () => {
+    for (const chunk of chunks) {
+      writeSmall(pipe.writer, chunk);
+      if ((await pipe.writer.flush()).isCompleted) break;
+    }
+    pipe.writer.complete();
+  })();
+  const [outcome] = await within(Promise.all([consumer, producer]), 2_000, label);
+  return outcome;
 }

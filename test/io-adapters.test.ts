@@ -20,7 +20,7 @@ import {
   type PipeReader,
   type PipeWriter,
 } from '../dist/src/index.js';
-import { ascii, nextImmediate, peek, seededRandom, within, rejection, settleTurns } from './helpers.js';
+import { ascii, nextImmediate, peek, seededRandom, within, rejection, settleTurns, expectSameBytes } from './helpers.js';
 
 const MB = 1 << 20;
 
@@ -47,17 +47,6 @@ function randomChunks(data: Uint8Array, seed: number, maxChunk: number): Uint8Ar
     offset += size;
   }
   return chunks;
-}
-
-function expectSameBytes(actual: Uint8Array, expected: Uint8Array, label = 'bytes'): void {
-  expect(actual.length, `${label}: length`).toBe(expected.length);
-  const a = Buffer.from(actual.buffer, actual.byteOffset, actual.length);
-  const b = Buffer.from(expected.buffer, expected.byteOffset, expected.length);
-  if (!a.equals(b)) {
-    let i = 0;
-    while (a[i] === b[i]) i++;
-    expect.fail(`${label}: first difference at byte ${i} of ${expected.length}`);
-  }
 }
 
 /**

@@ -13,7 +13,7 @@ import {
   type PipeWriter,
   type SocketConnectionOptions,
 } from '../dist/src/index.js';
-import { nextImmediate, seededRandom, within, rejection, settleTurns } from './helpers.js';
+import { nextImmediate, seededRandom, within, rejection, settleTurns, expectSameBytes } from './helpers.js';
 
 const MB = 1 << 20;
 const handlers = new URL('../dist/test/fixtures/io-socket-server.js', import.meta.url);
@@ -23,17 +23,6 @@ function randomData(seed: number, size: number): Uint8Array {
   const data = new Uint8Array(size);
   for (let i = 0; i < size; i++) data[i] = (random() * 256) | 0;
   return data;
-}
-
-function expectSameBytes(actual: Uint8Array, expected: Uint8Array, label = 'bytes'): void {
-  expect(actual.length, `${label}: length`).toBe(expected.length);
-  const a = Buffer.from(actual.buffer, actual.byteOffset, actual.length);
-  const b = Buffer.from(expected.buffer, expected.byteOffset, expected.length);
-  if (!a.equals(b)) {
-    let i = 0;
-    while (a[i] === b[i]) i++;
-    expect.fail(`${label}: first difference at byte ${i} of ${expected.length}`);
-  }
 }
 
 /** Reads to the end, copying everything. */
