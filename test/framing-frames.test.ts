@@ -11,7 +11,6 @@ import {
   writeFrame,
   type FramePrefix,
   type PipeReader,
-  type PipeWriter,
 } from '../dist/src/index.js';
 import { peek, seededRandom, TrackingPool, within, rejection, parseThroughSmallPipe, readAll, expectSameBytes } from './helpers.js';
 
