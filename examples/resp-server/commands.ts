@@ -87,7 +87,9 @@ const handlers: Record<string, { arity: number; handle: Handler }> = {
         reply.nil();
         return;
       }
-      keyspace.set(name, args[2]!, expiresAt);
+      // Arguments may be views of the pipe's memory (see Command): the keyspace keeps a copy
+      // (new Uint8Array copies whatever the view's class; a Buffer's slice() would not).
+      keyspace.set(name, new Uint8Array(args[2]!), expiresAt);
       reply.simple(OK);
     },
   },
@@ -121,7 +123,7 @@ const handlers: Record<string, { arity: number; handle: Handler }> = {
         wrongArity(reply, 'mset');
         return;
       }
-      for (let i = 1; i < args.length; i += 2) keyspace.set(key(args[i]!), args[i + 1]!);
+      for (let i = 1; i < args.length; i += 2) keyspace.set(key(args[i]!), new Uint8Array(args[i + 1]!));
       reply.simple(OK);
     },
   },
@@ -130,7 +132,7 @@ const handlers: Record<string, { arity: number; handle: Handler }> = {
     handle: (args, keyspace, reply) => {
       const name = key(args[1]!);
       const current = keyspace.get(name);
-      const next = current === undefined ? args[2]! : Buffer.concat([current, args[2]!]);
+      const next = current === undefined ? new Uint8Array(args[2]!) : Buffer.concat([current, args[2]!]);
       keyspace.set(name, next, 0, true);
       reply.integer(next.length);
     },
@@ -183,9 +185,16 @@ const handlers: Record<string, { arity: number; handle: Handler }> = {
   },
 };
 
+/** The handlers by their exact (upper-case) names: a name sent in upper case, as clients do, needs no decoding or case mapping. */
+const byName = new Map(Object.entries(handlers));
+
 export function execute(command: Command, keyspace: Keyspace, reply: ReplyBuffer): After {
-  const name = text(command[0]!).toUpperCase();
-  const entry = handlers[name];
+  let name = key(command[0]!);
+  let entry = byName.get(name);
+  if (entry === undefined) {
+    name = text(command[0]!).toUpperCase();
+    entry = handlers[name];
+  }
   if (entry === undefined) {
     reply.error(`ERR unknown command '${text(command[0]!).slice(0, 64)}'`);
     return After.Continue;

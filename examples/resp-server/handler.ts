@@ -5,7 +5,7 @@ import { threadId } from 'node:worker_threads';
 import type { DuplexPipe } from '../../src/index.js';
 import { After, execute } from './commands.js';
 import { Keyspace } from './keyspace.js';
-import { parseCommand, ProtocolError, ReplyBuffer } from './resp.js';
+import { parseCommand, parseContiguous, ProtocolError, ReplyBuffer } from './resp.js';
 import { threadCpuMs } from '../shared/thread-cpu.js';
 
 const keyspace = new Keyspace();
@@ -22,6 +22,19 @@ export async function serve(connection: DuplexPipe): Promise<void> {
       let rest = result.buffer;
       let close = false;
       try {
+        // Whole commands at the front of the first block are parsed in place, by offset: no
+        // sub-sequence per command. What is left (split over blocks, incomplete, unusual) takes the
+        // general path.
+        const block = rest.first;
+        let at = 0;
+        while (!close) {
+          const parsed = parseContiguous(block, at);
+          if (parsed === undefined) break;
+          at += parsed.length;
+          commands++;
+          close = execute(parsed.command, keyspace, reply) === After.Close;
+        }
+        if (at > 0) rest = rest.slice(at);
         while (!close) {
           const parsed = parseCommand(rest);
           if (parsed === null) break;

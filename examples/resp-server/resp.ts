@@ -13,6 +13,10 @@ export class ProtocolError extends Error {
   override readonly name = 'ProtocolError';
 }
 
+/**
+ * A command's arguments. They may be views of the pipe's memory, which is reused once the reader
+ * advances past them: a command that keeps an argument beyond its own execution stores a copy.
+ */
 export type Command = Uint8Array[];
 
 /** Reads one `\r\n`-terminated header line as an integer, or null when it has not fully arrived. */
@@ -54,14 +58,15 @@ function lineEnd(bytes: Uint8Array, from: number): number {
 }
 
 /**
- * The fast path: a command that lies whole in one contiguous block. Returns undefined when it does not
- * (the caller then takes the general path over the sequence), null never.
+ * The fast path: a command that lies whole in one contiguous block, starting at `from`. Returns
+ * undefined when it does not (the caller then takes the general path over the sequence), null never.
+ * The arguments are views of `bytes`, valid until the reader advances past them (see Command).
  */
-function parseContiguous(bytes: Uint8Array): { command: Command; length: number } | undefined {
-  if (bytes[0] !== 0x2a) return undefined;
-  let end = lineEnd(bytes, 1);
+export function parseContiguous(bytes: Uint8Array, from = 0): { command: Command; length: number } | undefined {
+  if (bytes[from] !== 0x2a) return undefined;
+  let end = lineEnd(bytes, from + 1);
   if (end < 0) return undefined;
-  const count = parseDecimal(bytes, 1, end);
+  const count = parseDecimal(bytes, from + 1, end);
   if (!(count >= 1 && count <= kMaxArgs)) return undefined;
   let at = end + 2;
   const command: Command = new Array(count);
@@ -73,11 +78,11 @@ function parseContiguous(bytes: Uint8Array): { command: Command; length: number 
     if (!(length >= 0 && length <= kMaxBulkLength)) return undefined;
     at = end + 2;
     if (at + length + 2 > bytes.length || bytes[at + length] !== 0x0d || bytes[at + length + 1] !== 0x0a) return undefined;
-    // Copied out: the pipe's memory is reused once the reader advances past it.
-    command[i] = bytes.slice(at, at + length);
+    // A view, not a copy: most arguments are read once (a key, a command name) while the batch runs.
+    command[i] = bytes.subarray(at, at + length);
     at += length + 2;
   }
-  return { command, length: at };
+  return { command, length: at - from };
 }
 
 /**

@@ -29,10 +29,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const open = new Set<SocketConnection>();
   const server = net.createServer({ noDelay: true }, (socket) => {
     socket.setNoDelay(true);
+    // A shared receive ring must hold the largest command whole while it arrives; replies only pass
+    // through the send ring (a larger one is written in turns), and a smaller ring reuses memory that
+    // is already mapped and cached instead of touching fresh pages for every batch.
     const connection = SocketConnection.create(socket, {
       shared: scheduler !== null,
       receive: scheduler !== null ? { capacity: 1 << 22 } : { pauseWriterThreshold: 1 << 22 },
-      send: scheduler !== null ? { capacity: 1 << 22 } : { pauseWriterThreshold: 1 << 22 },
+      send: scheduler !== null ? { capacity: 1 << 18 } : { pauseWriterThreshold: 1 << 22 },
     });
     open.add(connection);
     const served = scheduler !== null
