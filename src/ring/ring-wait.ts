@@ -31,6 +31,13 @@ let timedWaits = 0;
 
 function tick(): void {
   ticks++;
+  if (waits.size === 0 && timedWaits === 0) {
+    // A whole period with nothing pending: stop, so an idle thread is not woken 20 times a second.
+    // A busy pipe restarts it at most once a period.
+    clearInterval(watchdog);
+    watchdog = undefined;
+    return;
+  }
   for (const wait of waits) {
     if (!wait.expired && ticks - wait.born > kSliceTicks) {
       wait.expired = true;
@@ -49,7 +56,7 @@ function track(wait: SliceWait): void {
 
 function untrack(wait: SliceWait): void {
   waits.delete(wait);
-  if (waits.size === 0 && timedWaits === 0) watchdog!.unref();
+  if (waits.size === 0 && timedWaits === 0) watchdog?.unref();
 }
 
 /** Sleeps on `header[index]` while it still holds `value`, for at most one slice (about `ms`). */
@@ -74,7 +81,7 @@ function waitAsyncTimed(header: Int32Array, index: number, value: number, ms: nu
     watchdog.ref();
   }
   return result.value.then((outcome) => {
-    if (--timedWaits === 0 && waits.size === 0) watchdog!.unref();
+    if (--timedWaits === 0 && waits.size === 0) watchdog?.unref();
     return outcome;
   });
 }
