@@ -13,7 +13,7 @@ import {
   type PipeWriter,
   type SocketConnectionOptions,
 } from '../dist/src/index.js';
-import { nextImmediate, seededRandom, within, rejection, settleTurns, expectSameBytes } from './helpers.js';
+import { nextImmediate, seededRandom, within, rejection, settleTurns, expectSameBytes, readAll } from './helpers.js';
 
 const MB = 1 << 20;
 const handlers = new URL('../dist/test/fixtures/io-socket-server.js', import.meta.url);
@@ -23,17 +23,6 @@ function randomData(seed: number, size: number): Uint8Array {
   const data = new Uint8Array(size);
   for (let i = 0; i < size; i++) data[i] = (random() * 256) | 0;
   return data;
-}
-
-/** Reads to the end, copying everything. */
-async function drain(reader: PipeReader): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  for (;;) {
-    const result = await reader.read();
-    parts.push(result.buffer.toUint8Array());
-    reader.advanceTo(result.buffer.end);
-    if (result.isCompleted) return Buffer.concat(parts);
-  }
 }
 
 /** Writes `data` in random pieces (write or getMemory/advance/flush), then completes the writer unless `keepOpen`. */
@@ -159,11 +148,11 @@ describe('Q1 PipeShutdownKind values and first-wins recording', () => {
       expect(client.trySetProtocolShutdown(PipeShutdownKind.ProtocolExitServer)).toBe(false);
       // Closing normally afterwards does not overwrite the first cause.
       client.output.complete();
-      const ended = await within(drain(accepted.input));
+      const ended = await within(readAll(accepted.input));
       expect(ended.length).toBe(0);
       accepted.input.complete();
       accepted.output.complete();
-      expect((await within(drain(client.input))).length).toBe(0);
+      expect((await within(readAll(client.input))).length).toBe(0);
       client.input.complete();
       await within(Promise.all([client.closed, accepted.closed]));
       expect(client.shutdownKind).toBe(PipeShutdownKind.ProtocolExitClient);
@@ -189,7 +178,7 @@ describe('Q5 loopback echo through SocketConnection', () => {
       const data = randomData(1, 4 * MB);
       const client = await connect(server.port);
       const accepted = await within(server.next());
-      const [echoed, , received] = await within(Promise.all([echoInThread(accepted), produce(client.output, data, 2), drain(client.input)]), 20_000);
+      const [echoed, , received] = await within(Promise.all([echoInThread(accepted), produce(client.output, data, 2), readAll(client.input)]), 20_000);
       expect(echoed).toBe(data.length);
       expectSameBytes(received, data, 'echo');
       client.input.complete();
@@ -217,7 +206,7 @@ describe('Q5 loopback echo through SocketConnection', () => {
       const client = await connect(server.port);
       const accepted = await within(server.next());
       const run = scheduler.run<{ bytes: number; threadId: number }>('echo', { input: accepted.input, output: accepted.output }, { signal: controller.signal });
-      const [result, , received] = await within(Promise.all([run, produce(client.output, data, 4), drain(client.input)]), 20_000);
+      const [result, , received] = await within(Promise.all([run, produce(client.output, data, 4), readAll(client.input)]), 20_000);
       expect(result.bytes).toBe(data.length);
       expect(result.threadId).toBe(scheduler.threadId);
       expectSameBytes(received, data, 'echo via worker');
@@ -244,7 +233,7 @@ describe('Q5 loopback echo through SocketConnection', () => {
         const client = await connect(server.port, { shared: true, receive: { capacity: 64 * 1024 }, send: { capacity: 64 * 1024 } });
         const accepted = await within(server.next());
         const run = scheduler.run<{ bytes: number }>('echo', { input: accepted.input, output: accepted.output }, { signal: controller.signal });
-        const [result, , received] = await within(Promise.all([run, produce(client.output, data, 6), drain(client.input)]), 20_000);
+        const [result, , received] = await within(Promise.all([run, produce(client.output, data, 6), readAll(client.input)]), 20_000);
         expect(result.bytes).toBe(data.length);
         expectSameBytes(received, data, 'echo, shared client');
         client.input.complete();
@@ -461,7 +450,7 @@ describe('Q3 peer reset', () => {
         expect(await rejection(within(client.output.write(new Uint8Array(1))))).toBe(failure);
         expect(client.shutdownKind).toBe(PipeShutdownKind.ReadSocketError);
         // The server sees the connection end (FIN or reset) and closes too.
-        await within(drain(accepted.input).catch(() => undefined));
+        await within(readAll(accepted.input).catch(() => undefined));
         accepted.input.complete();
         accepted.output.complete();
         await within(accepted.closed);
@@ -480,7 +469,7 @@ describe('Q5 half-close', () => {
       const client = await connect(server.port);
       const accepted = await within(server.next());
       const serving = (async () => {
-        const got = await drain(accepted.input);
+        const got = await readAll(accepted.input);
         accepted.input.complete();
         // Input is complete; output still works.
         const reply = Buffer.from(got).reverse();
@@ -489,7 +478,7 @@ describe('Q5 half-close', () => {
         accepted.output.complete();
         return got;
       })();
-      const [got, , reply] = await within(Promise.all([serving, produce(client.output, request, 12), drain(client.input)]), 20_000);
+      const [got, , reply] = await within(Promise.all([serving, produce(client.output, request, 12), readAll(client.input)]), 20_000);
       expectSameBytes(got, request, 'request');
       expectSameBytes(reply, Buffer.from(request).reverse(), 'reply after the client half-closed');
       client.input.complete();
@@ -512,12 +501,12 @@ describe('Q5 half-close', () => {
       const accepted = await within(server.next());
       const serverSending = produce(accepted.output, greeting, 15);
       const clientSide = (async () => {
-        const got = await drain(client.input);
+        const got = await readAll(client.input);
         client.input.complete();
         await produce(client.output, answer, 16);
         return got;
       })();
-      const [, got, answered] = await within(Promise.all([serverSending, clientSide, drain(accepted.input)]), 20_000);
+      const [, got, answered] = await within(Promise.all([serverSending, clientSide, readAll(accepted.input)]), 20_000);
       expectSameBytes(got, greeting, 'greeting');
       expectSameBytes(answered, answer, 'answer after the server half-closed');
       accepted.input.complete();
@@ -540,7 +529,7 @@ describe('Q5 half-close', () => {
       const client = await connect(server.port);
       const accepted = await within(server.next());
       const run = scheduler.run<{ bytes: number }>('reverseAfterEnd', { input: accepted.input, output: accepted.output }, { signal: controller.signal });
-      const [result, , reply] = await within(Promise.all([run, produce(client.output, request, 18), drain(client.input)]), 20_000);
+      const [result, , reply] = await within(Promise.all([run, produce(client.output, request, 18), readAll(client.input)]), 20_000);
       expect(result.bytes).toBe(request.length);
       expectSameBytes(reply, Buffer.from(request).reverse(), 'reply from the worker');
       client.input.complete();
@@ -572,7 +561,7 @@ describe('Q5 half-close', () => {
         expect(client.shutdownKind).toBe(PipeShutdownKind.InputReaderCompleted);
         accepted.output.complete();
         client.output.complete();
-        await within(drain(accepted.input));
+        await within(readAll(accepted.input));
         accepted.input.complete();
         await within(Promise.all([client.closed, accepted.closed]));
       } finally {
@@ -599,7 +588,7 @@ describe('Q5 half-close', () => {
       expect(accepted.shutdownKind).toBe(PipeShutdownKind.InputReaderCompleted);
       accepted.output.complete();
       client.output.complete();
-      await within(drain(client.input));
+      await within(readAll(client.input));
       client.input.complete();
       await within(Promise.all([client.closed, accepted.closed]));
     } finally {

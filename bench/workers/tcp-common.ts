@@ -24,16 +24,7 @@ export interface Count {
   bytes: number;
 }
 
-/** CPU time of the calling thread in ms (Linux: /proc/thread-self, 10 ms ticks; elsewhere the whole process's). */
-export function threadCpuMs(): number {
-  try {
-    const fields = readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    const usage = process.cpuUsage();
-    return (usage.user + usage.system) / 1000;
-  }
-}
+export { threadCpuMs } from '../../examples/shared/thread-cpu.js';
 
 /** Machine-wide busy and total CPU time in ms, summed over all cores (Linux /proc/stat; null elsewhere). */
 export function machineCpuMs(): { busy: number; total: number } | null {
