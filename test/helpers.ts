@@ -171,3 +171,14 @@ export async function parseThroughSmallPipe(
   const [outcome] = await within(Promise.all([consumer, producer]), 2_000, label);
   return outcome;
 }
+
+/** Marks a promise handled (a failing test may leave it to reject after the test); returns it unchanged. */
+export function quiet<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {});
+  return promise;
+}
+
+/** Shared flag words a test and a worker fixture signal each other through. */
+export function flags(words = 4): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(4 * words));
+}

@@ -14,7 +14,7 @@ import {
   type SharedPipeWriter,
 } from '../dist/src/index.js';
 import { now, raiseFlag, seededBytes, waitForFlag } from '../dist/test/fixtures/sched-data.js';
-import { peek, within } from './helpers.js';
+import { peek, within, quiet } from './helpers.js';
 
 const tasks = new URL('../dist/test/fixtures/sched-tasks.js', import.meta.url);
 const userWorker = new URL('../dist/test/fixtures/sched-user-worker.js', import.meta.url);
@@ -70,12 +70,6 @@ function flags(words = 2): Int32Array {
 
 function clock(): Float64Array {
   return new Float64Array(new SharedArrayBuffer(8));
-}
-
-/** Marks a promise handled (a failing test may leave it to reject after the test); returns it unchanged. */
-function quiet<T>(promise: Promise<T>): Promise<T> {
-  promise.catch(() => {});
-  return promise;
 }
 
 async function rejection(promise: Promise<unknown>, ms = 5_000): Promise<Error & { code?: unknown; cause?: unknown }> {

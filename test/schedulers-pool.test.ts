@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PoolScheduler, ReadPendingError, SharedPipe, ThreadpipeError, type PoolSchedulerOptions } from '../dist/src/index.js';
 import { fnv1aOf, raiseFlag, seededBytes, sendSeeded, waitForFlag } from '../dist/test/fixtures/sched-data.js';
 import type { ParseResult } from '../dist/test/fixtures/sched-tasks.js';
-import { peek, within } from './helpers.js';
+import { peek, within, quiet, flags } from './helpers.js';
 
 const tasks = new URL('../dist/test/fixtures/sched-tasks.js', import.meta.url);
 
@@ -25,20 +25,10 @@ function cleanup(): { signal: AbortSignal } {
   return { signal: c.signal };
 }
 
-function flags(words = 4): Int32Array {
-  return new Int32Array(new SharedArrayBuffer(4 * words));
-}
-
 afterEach(async () => {
   for (const c of controllers.splice(0)) c.abort();
   await within(Promise.all(pools.splice(0).map((p) => p.close())), 10_000, 'close() in afterEach');
 });
-
-/** Marks a promise handled (a failing test may leave it to reject after the test); returns it unchanged. */
-function quiet<T>(promise: Promise<T>): Promise<T> {
-  promise.catch(() => {});
-  return promise;
-}
 
 async function rejection(promise: Promise<unknown>, ms = 5_000): Promise<Error & { code?: unknown; cause?: unknown }> {
   try {

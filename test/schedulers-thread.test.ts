@@ -12,7 +12,7 @@ import {
 } from '../dist/src/index.js';
 import { fnv1aOf, raiseFlag, seededBytes, sendSeeded, waitForFlag } from '../dist/test/fixtures/sched-data.js';
 import type { ParseResult } from '../dist/test/fixtures/sched-tasks.js';
-import { peek, within, rejection } from './helpers.js';
+import { peek, within, rejection, quiet, flags } from './helpers.js';
 
 const tasks = new URL('../dist/test/fixtures/sched-tasks.js', import.meta.url);
 
@@ -37,20 +37,10 @@ function cleanup(): { signal: AbortSignal } {
   return { signal: controller().signal };
 }
 
-function flags(words = 4): Int32Array {
-  return new Int32Array(new SharedArrayBuffer(4 * words));
-}
-
 afterEach(async () => {
   for (const c of controllers.splice(0)) c.abort();
   await within(Promise.all(schedulers.splice(0).map((s) => s.close())), 5_000, 'close() in afterEach');
 });
-
-/** Marks a promise handled (a failing test may leave it to reject after the test); returns it unchanged. */
-function quiet<T>(promise: Promise<T>): Promise<T> {
-  promise.catch(() => {});
-  return promise;
-}
 
 describe('TS affinity: every run stays on the scheduler thread', () => {
   it('TS1 every run reports the same threadId, the scheduler\'s, never the main thread\'s', async () => {
