@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { Pipe } from '../src/index.js';
+import { Pipe, type FlushResult, type PipeWriter } from '../src/index.js';
 import type { AllocationReport } from './pipe-alloc.js';
 import {
   type Case,
@@ -37,8 +37,19 @@ function message(size: number): Buffer {
 
 // ---- Pipe
 
+type Produce = (writer: PipeWriter, msg: Uint8Array) => Promise<FlushResult>;
+
 /** The brief's loop: write (copy + flush), read, look at the first byte, advance past everything. */
-function pipeWrite(size: number, pauseWriterThreshold?: number): CaseRunner {
+const viaWrite: Produce = (writer, msg) => writer.write(msg);
+
+/** The same with the producer filling pipe memory: getMemory + copy + advance + flush. */
+const viaGetMemory: Produce = (writer, msg) => {
+  writer.getMemory(msg.length).set(msg);
+  writer.advance(msg.length);
+  return writer.flush();
+};
+
+function pipeLoop(size: number, produce: Produce, pauseWriterThreshold?: number): CaseRunner {
   const pipe = new Pipe(pauseWriterThreshold === undefined ? undefined : { pauseWriterThreshold });
   const { reader, writer } = pipe;
   const msg = message(size);
@@ -48,35 +59,8 @@ function pipeWrite(size: number, pauseWriterThreshold?: number): CaseRunner {
       for (let i = 0; i < ops; i++) {
         // The flush is awaited after the read: at 64 KiB it reaches the default pause threshold
         // (65536) and only the reader's advanceTo releases it. At 128 B it is already settled, so this
-        // is the same as `await writer.write(msg)` first.
-        const flushed = writer.write(msg);
-        const result = await reader.read();
-        sum += result.buffer.first[0]!;
-        reader.advanceTo(result.buffer.end);
-        await flushed;
-      }
-    },
-    checksum: () => sum,
-    close() {
-      writer.complete();
-      reader.complete();
-    },
-  };
-}
-
-/** The same with the producer filling pipe memory: getMemory + copy + advance + flush. */
-function pipeGetMemory(size: number): CaseRunner {
-  const pipe = new Pipe();
-  const { reader, writer } = pipe;
-  const msg = message(size);
-  let sum = 0;
-  return {
-    async run(ops) {
-      for (let i = 0; i < ops; i++) {
-        const memory = writer.getMemory(size);
-        memory.set(msg);
-        writer.advance(size);
-        const flushed = writer.flush();
+        // is the same as awaiting the flush first.
+        const flushed = produce(writer, msg);
         const result = await reader.read();
         sum += result.buffer.first[0]!;
         reader.advanceTo(result.buffer.end);
@@ -280,8 +264,8 @@ function readableToWritable(size: number, recordsPerOp = 1): CaseRunner {
 
 /** The 128 B loops the allocation check (bench/pipe-alloc.ts, run with --expose-gc) measures. */
 export const allocationLoops: ReadonlyArray<{ readonly name: string; readonly create: () => CaseRunner }> = [
-  { name: 'Pipe write()', create: () => pipeWrite(SMALL) },
-  { name: 'Pipe getMemory/advance/flush', create: () => pipeGetMemory(SMALL) },
+  { name: 'Pipe write()', create: () => pipeLoop(SMALL, viaWrite) },
+  { name: 'Pipe getMemory/advance/flush', create: () => pipeLoop(SMALL, viaGetMemory) },
   { name: "PassThrough write + 'data' (reference)", create: () => passThroughData(SMALL) },
   { name: 'PassThrough write + for await (reference)', create: () => passThroughAsyncIterator(SMALL) },
 ];
@@ -320,17 +304,17 @@ function cases(): Entry[] {
   const small = SMALL;
   const large = LARGE;
   return [
-    entry('pipe', L.pipeWrite, small, 1, 256, () => pipeWrite(small)),
-    entry('pipe', L.pipeGetMemory, small, 1, 256, () => pipeGetMemory(small)),
+    entry('pipe', L.pipeWrite, small, 1, 256, () => pipeLoop(small, viaWrite)),
+    entry('pipe', L.pipeGetMemory, small, 1, 256, () => pipeLoop(small, viaGetMemory)),
     entry('pipe', L.pipeTryRead, small, 1, 256, () => pipeTryRead(small)),
     entry('stream', L.ptRead, small, 1, 256, () => passThroughRead(small)),
     entry('stream', L.ptData, small, 1, 256, () => passThroughData(small)),
     entry('stream', L.ptIter, small, 1, 256, () => passThroughAsyncIterator(small)),
     entry('stream', L.rw, small, 1, 256, () => readableToWritable(small)),
 
-    entry('pipe', L.pipeWrite, large, 1, 16, () => pipeWrite(large)),
-    entry('pipe', L.pipeNoPause, large, 1, 16, () => pipeWrite(large, 0)),
-    entry('pipe', L.pipeGetMemory, large, 1, 16, () => pipeGetMemory(large)),
+    entry('pipe', L.pipeWrite, large, 1, 16, () => pipeLoop(large, viaWrite)),
+    entry('pipe', L.pipeNoPause, large, 1, 16, () => pipeLoop(large, viaWrite, 0)),
+    entry('pipe', L.pipeGetMemory, large, 1, 16, () => pipeLoop(large, viaGetMemory)),
     entry('pipe', L.pipeTryRead, large, 1, 16, () => pipeTryRead(large)),
     entry('stream', L.ptRead, large, 1, 16, () => passThroughRead(large)),
     entry('stream', L.ptData, large, 1, 16, () => passThroughData(large)),

@@ -162,7 +162,8 @@ export function formatMBps(bytesPerSec: number): string {
 }
 
 export function formatRatio(value: number): string {
-  return `${value.toFixed(2)}x`;
+  if (!Number.isFinite(value)) return '–';
+  return `${value >= 10 ? value.toFixed(1) : value.toFixed(2)}x`;
 }
 
 export function formatBytes(bytes: number): string {

@@ -2,23 +2,19 @@
 // (createDuplexPair), against a MessagePort ping-pong and a raw Atomics.wait/notify ping-pong on an
 // Int32Array. Each run times every round trip; a figure is the median over runs of the run's median
 // round trip. Then what a short spin (tryRead() polled N times before the blocking / async read,
-// implemented here in the bench, not in src/) buys when both threads are busy with the ping-pong, and
+// on top of the pipe's own short spin) buys when both threads are busy with the ping-pong, and
 // what it costs when a third thread competes for the 2 cores.
 import { availableParallelism, loadavg } from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
 import { createDuplexPair, SharedPipe, type ReadResult, type SharedPipeReader } from '../src/index.js';
-import { fmtRatio, fmtUs, markdownTable, median, now, percentile, target } from './workers/ring-common.js';
+import { formatRatio, markdownTable, median, type Suite, type SuiteOptions } from './report.js';
+import { fmtUs, now, percentile, target } from './workers/ring-common.js';
 import { Peer } from './workers/ring-harness.js';
 import type { EchoMode } from './workers/ring-peer.js';
 
 export const name = 'ring-latency';
 export const description =
   'SharedPipe round trip main<->worker (1 byte each way) against MessagePort and raw Atomics.wait/notify; the effect of spinning before sleeping.';
-
-export interface RingSuiteOptions {
-  runs?: number;
-  timeMs?: number;
-}
 
 /** How the main thread waits for the pong. */
 type MainMode = 'sync' | 'async';
@@ -207,7 +203,7 @@ async function measure(c: LatencyCase, runs: number, runMs: number): Promise<Lat
   }
 }
 
-export async function run(options: RingSuiteOptions = {}): Promise<void> {
+export async function run(options: Partial<SuiteOptions> = {}): Promise<void> {
   const runs = options.runs ?? 5;
   const runMs = options.timeMs ?? 250;
   log(
@@ -235,13 +231,13 @@ export async function run(options: RingSuiteOptions = {}): Promise<void> {
       fmtUs(m),
       fmtUs(median(r.p99)),
       fmtUs(median(r.mean)),
-      fmtRatio(m / rawSync),
-      fmtRatio(m / same),
+      formatRatio(m / rawSync),
+      formatRatio(m / same),
       r.case.kind === 'sp' ? `≤ 1.1x raw: ${target(m / rawSync, undefined, 1.1)} (sync) / ${target(m / same, undefined, 1.1)} (same main wait)` : '',
     ];
   });
   log(`### Round trip main ↔ worker (µs)\n`);
-  log(markdownTable(['ping-pong', 'median µs', 'p99 µs', 'mean µs', 'vs raw sync', 'vs raw, same main wait', 'target'], rows, [false, true, true, true, true, true, false]));
+  log(markdownTable(['ping-pong', 'median µs', 'p99 µs', 'mean µs', 'vs raw sync', 'vs raw, same main wait', 'target'], rows, ['left', 'right', 'right', 'right', 'right', 'right', 'left']));
   log();
 
   // ---- spinning before sleeping
@@ -271,14 +267,14 @@ export async function run(options: RingSuiteOptions = {}): Promise<void> {
     const polls = c.mainSpin === 0 && c.workerSpin === 0 ? '–' : c.mainSpin === 0 ? `worker ${c.workerSpin}` : `both ${c.mainSpin}`;
     const budget = c.kind === 'sp' && (c.mainSpin > 0 || c.workerSpin > 0) ? `≈ ${((Math.max(c.mainSpin, c.workerSpin) * pollNs) / 1000).toFixed(1)} µs` : '';
     const hits = c.mainSpin === 0 && c.workerSpin === 0 ? '' : `${(r.mainSpinHits * 100).toFixed(0)}% / ${(r.workerSpinHits * 100).toFixed(0)}%`;
-    return [c.label, polls, budget, fmtUs(m), fmtUs(median(r.p99)), fmtUs(median(r.mean)), fmtRatio(m / median(baseline.p50)), fmtRatio(median(r.mean) / median(baseline.mean)), hits];
+    return [c.label, polls, budget, fmtUs(m), fmtUs(median(r.p99)), fmtUs(median(r.mean)), formatRatio(m / median(baseline.p50)), formatRatio(median(r.mean) / median(baseline.mean)), hits];
   });
   log(`### Spinning before sleeping (polls of tryRead(), or Atomics.load for raw, before the blocking / async wait)\n`);
   log(
     markdownTable(
       ['ping-pong', 'spin polls', 'spin budget', 'median µs', 'p99 µs', 'mean µs', 'median vs no spin', 'mean vs no spin', 'caught by spin main / worker'],
       spinRows,
-      [false, false, true, true, true, true, true, true, true],
+      ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
     ),
   );
   log();
@@ -300,12 +296,4 @@ function measurePoll(): number {
   return best;
 }
 
-export const suite = { name, description, run: (options?: RingSuiteOptions) => run(options) };
-
-// Standalone: `node dist/bench/ring-latency.js` (RUNS=, RUN_MS= to change the defaults).
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const started = performance.now();
-  console.log(`## ${name}\n\n${description}\n`);
-  await run({ runs: Number(process.env.RUNS ?? 5), timeMs: Number(process.env.RUN_MS ?? 250) });
-  console.log(`_${name}: ${((performance.now() - started) / 1000).toFixed(1)} s_`);
-}
+export const suite: Suite = { name, description, run };

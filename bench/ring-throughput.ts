@@ -9,31 +9,19 @@
 // `runMs`. Ratios compare medians measured in this same invocation. Targets are printed, not asserted.
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import {
-  fmtBytes,
   fmtGBps,
-  fmtRate,
-  fmtRatio,
   GcWatch,
   kAckEvery,
   kWindow,
-  markdownTable,
-  median,
-  spread,
   target,
   type Transport,
 } from './workers/ring-common.js';
 import { measureThroughput, type ThroughputResult } from './workers/ring-harness.js';
+import { formatBytes, formatRate, formatRatio, markdownTable, median, spread, type Suite, type SuiteOptions } from './report.js';
 
 export const name = 'ring-throughput';
 export const description =
   'SharedPipe (cross-thread ring) throughput main->worker and worker->worker against postMessage (copy / transfer), thread-stream and ringbuf.js; batching; allocation.';
-
-export interface RingSuiteOptions {
-  /** Measured runs per figure (median); at least 5 unless asked otherwise. */
-  runs?: number;
-  /** Length of one measured run, ms. */
-  timeMs?: number;
-}
 
 const KiB = 1024;
 
@@ -56,7 +44,7 @@ function log(line = ''): void {
   console.log(line);
 }
 
-export async function run(options: RingSuiteOptions = {}): Promise<void> {
+export async function run(options: Partial<SuiteOptions> = {}): Promise<void> {
   const runs = options.runs ?? 5;
   const runMs = options.timeMs ?? 250;
   log(
@@ -81,7 +69,7 @@ export async function run(options: RingSuiteOptions = {}): Promise<void> {
     const big = size >= KiB;
     const unit = big ? 'GiB/s' : 'msg/s';
     const fig = (r: ThroughputResult | undefined): string =>
-      r === undefined ? '–' : big ? fmtGBps(median(r.bytesPerSec)) : `${fmtRate(median(r.recordsPerSec))}`;
+      r === undefined ? '–' : big ? fmtGBps(median(r.bytesPerSec)) : `${formatRate(median(r.recordsPerSec))}`;
     const rate = (r: ThroughputResult | undefined): number => (r === undefined ? NaN : median(r.recordsPerSec));
     const rows: string[][] = [];
     for (const transport of transports) {
@@ -98,10 +86,10 @@ export async function run(options: RingSuiteOptions = {}): Promise<void> {
       rows.push([
         labels[transport],
         fig(m),
-        fmtRatio(rate(m) / rate(mCopy)),
+        formatRatio(rate(m) / rate(mCopy)),
         goal,
         fig(w),
-        fmtRatio(rate(w) / rate(wCopy)),
+        formatRatio(rate(w) / rate(wCopy)),
         `±${Math.max(spread(m?.recordsPerSec ?? [0]), spread(w?.recordsPerSec ?? [0])).toFixed(0)}%`,
       ]);
     }
@@ -110,7 +98,7 @@ export async function run(options: RingSuiteOptions = {}): Promise<void> {
       markdownTable(
         ['transport', `main→worker`, 'vs copy', 'target (main→worker)', `worker→worker`, 'vs copy', 'spread'],
         rows,
-        [false, true, true, false, true, true, true],
+        ['left', 'right', 'right', 'left', 'right', 'right', 'right'],
       ),
     );
     log();
@@ -124,10 +112,10 @@ export async function run(options: RingSuiteOptions = {}): Promise<void> {
       sumRows.push([
         `${from}→worker`,
         labels[sp.config.transport].replace('SharedPipe ', ''),
-        ...alt.map((t) => fmtRatio(median(sp.recordsPerSec) / rate(results.get(key(from, t, size))))),
+        ...alt.map((t) => formatRatio(median(sp.recordsPerSec) / rate(results.get(key(from, t, size))))),
       ]);
     }
-    log(markdownTable(['direction', 'best SharedPipe variant', 'vs pm copy', 'vs pm transfer', 'vs thread-stream', 'vs ringbuf.js'], sumRows, [false, false, true, true, true, true]));
+    log(markdownTable(['direction', 'best SharedPipe variant', 'vs pm copy', 'vs pm transfer', 'vs thread-stream', 'vs ringbuf.js'], sumRows, ['left', 'left', 'right', 'right', 'right', 'right']));
     log();
   }
 
@@ -148,13 +136,13 @@ export async function run(options: RingSuiteOptions = {}): Promise<void> {
   const packed = await measureThroughput({ from: 'main', transport: 'pm-copy', size: 8 * KiB, batch: 1 }, { runs, runMs, firstCount: 5000 });
   const packedRecords = packed.recordsPerSec.map((v) => v * 64);
   for (const r of batched) {
-    batchRows.push([labels[r.config.transport], fmtRate(median(r.recordsPerSec)), `≥ 12 M records/s: ${target(median(r.recordsPerSec), 12e6)}`, fmtRatio(median(r.recordsPerSec) / median(packedRecords)), `±${spread(r.recordsPerSec).toFixed(0)}%`]);
+    batchRows.push([labels[r.config.transport], formatRate(median(r.recordsPerSec)), `≥ 12 M records/s: ${target(median(r.recordsPerSec), 12e6)}`, formatRatio(median(r.recordsPerSec) / median(packedRecords)), `±${spread(r.recordsPerSec).toFixed(0)}%`]);
   }
   const single = results.get(key('main', 'sp-memory', 128))!;
-  batchRows.push([`(ref.) ${labels['sp-memory']}, 1 record per flush`, fmtRate(median(single.recordsPerSec)), '', fmtRatio(median(single.recordsPerSec) / median(packedRecords)), `±${spread(single.recordsPerSec).toFixed(0)}%`]);
-  batchRows.push(['(ref.) postMessage copy, 64 records packed in one 8 KiB message', fmtRate(median(packedRecords)), '', '1.00x', `±${spread(packedRecords).toFixed(0)}%`]);
+  batchRows.push([`(ref.) ${labels['sp-memory']}, 1 record per flush`, formatRate(median(single.recordsPerSec)), '', formatRatio(median(single.recordsPerSec) / median(packedRecords)), `±${spread(single.recordsPerSec).toFixed(0)}%`]);
+  batchRows.push(['(ref.) postMessage copy, 64 records packed in one 8 KiB message', formatRate(median(packedRecords)), '', '1.00x', `±${spread(packedRecords).toFixed(0)}%`]);
   log(`### Batching: 128 B records, main→worker (records/s)\n`);
-  log(markdownTable(['producer → consumer', 'records/s', 'target', 'vs packed postMessage', 'spread'], batchRows, [false, true, false, true, true]));
+  log(markdownTable(['producer → consumer', 'records/s', 'target', 'vs packed postMessage', 'spread'], batchRows, ['left', 'right', 'left', 'right', 'right']));
   log();
 
   // ---- 3. allocation
@@ -179,9 +167,9 @@ export async function run(options: RingSuiteOptions = {}): Promise<void> {
         `${report.minor}`,
         `${report.major}`,
         report.gcMs.toFixed(1),
-        fmtBytes(report.allocated),
+        formatBytes(report.allocated),
         (report.allocated / count).toFixed(1),
-        fmtBytes(report.heapGrowth),
+        formatBytes(report.heapGrowth),
         side === 'worker (consumer)' ? reads : '',
       ]);
     }
@@ -191,7 +179,7 @@ export async function run(options: RingSuiteOptions = {}): Promise<void> {
     markdownTable(
       ['transport', 'messages', 'thread', 'minor GCs', 'major GCs', 'GC ms', 'allocated', 'B/msg', 'heap growth', 'ring reads'],
       gcRows,
-      [false, false, false, true, true, true, true, true, true, false],
+      ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
     ),
   );
   log();
@@ -221,12 +209,4 @@ async function awaitFloor(): Promise<number> {
   return report.allocated / 1_000_000;
 }
 
-export const suite = { name, description, run: (options?: RingSuiteOptions) => run(options) };
-
-// Standalone: `node dist/bench/ring-throughput.js` (RUNS=, RUN_MS= to change the defaults).
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const started = performance.now();
-  console.log(`## ${name}\n\n${description}\n`);
-  await run({ runs: Number(process.env.RUNS ?? 5), timeMs: Number(process.env.RUN_MS ?? 250) });
-  console.log(`_${name}: ${((performance.now() - started) / 1000).toFixed(1)} s_`);
-}
+export const suite: Suite = { name, description, run };

@@ -405,59 +405,19 @@ export function now(): number {
   return performance.now();
 }
 
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-/** Half the min-max range as a percentage of the median. */
-export function spread(values: readonly number[]): number {
-  const m = median(values);
-  return m === 0 ? 0 : ((Math.max(...values) - Math.min(...values)) / 2 / m) * 100;
-}
-
 /** p-th percentile (0..1) of the first `n` values of `values`, sorting a copy. */
 export function percentile(values: Float64Array, n: number, p: number): number {
   const sorted = values.slice(0, n).sort();
   return sorted[Math.min(n - 1, Math.floor(p * n))]!;
 }
 
-export function fmtRate(perSec: number): string {
-  if (perSec >= 1e9) return `${(perSec / 1e9).toFixed(2)} G`;
-  if (perSec >= 1e6) return `${(perSec / 1e6).toFixed(2)} M`;
-  if (perSec >= 1e3) return `${(perSec / 1e3).toFixed(1)} k`;
-  return perSec.toFixed(0);
-}
-
 export function fmtGBps(bytesPerSec: number): string {
   return `${(bytesPerSec / 2 ** 30).toFixed(2)} GiB/s`;
-}
-
-export function fmtRatio(value: number): string {
-  if (!Number.isFinite(value)) return '–';
-  return `${value >= 10 ? value.toFixed(1) : value.toFixed(2)}x`;
-}
-
-export function fmtBytes(bytes: number): string {
-  const sign = bytes < 0 ? '-' : '';
-  const b = Math.abs(bytes);
-  if (b >= 2 ** 20) return `${sign}${(b / 2 ** 20).toFixed(1)} MiB`;
-  if (b >= 2 ** 10) return `${sign}${(b / 2 ** 10).toFixed(1)} KiB`;
-  return `${sign}${b.toFixed(0)} B`;
 }
 
 export function fmtUs(ms: number): string {
   const us = ms * 1000;
   return us >= 100 ? us.toFixed(0) : us >= 10 ? us.toFixed(1) : us.toFixed(2);
-}
-
-export function markdownTable(headers: readonly string[], rows: readonly (readonly string[])[], right: readonly boolean[] = []): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length), 3));
-  const line = (cells: readonly string[]): string =>
-    `| ${cells.map((c, i) => (right[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' | ')} |`;
-  const rule = `|${widths.map((w, i) => (right[i] ? `${'-'.repeat(w + 1)}:` : `${'-'.repeat(w + 2)}`)).join('|')}|`;
-  return [line(headers), rule, ...rows.map(line)].join('\n');
 }
 
 /** A target printed beside a figure: "≥ 2.5x: met" / "not met" (never asserted). */

@@ -15,7 +15,7 @@ import { trackPending, untrackPending } from '../diagnostics/pending-operations.
 import { PipeReader } from '../pipe/pipe-reader.js';
 import { readResult, type OperationOptions, type ReadResult } from '../pipe/results.js';
 import { kMove, type MovedEnd } from '../scheduling/movable.js';
-import { PipeScheduler } from '../scheduling/scheduler.js';
+import { PipeScheduler, resumeOn } from '../scheduling/scheduler.js';
 import * as L from './layout.js';
 import { RingSegment } from './ring-segment.js';
 import { kWaitSliceMs, waitAsyncSlice, waitSyncSlice } from './ring-wait.js';
@@ -215,12 +215,6 @@ export class SharedPipeReader extends PipeReader {
 
   // ---- internals
 
-  #resume<T>(value: T): T | Promise<T> {
-    const scheduler = this.#scheduler;
-    if (scheduler === PipeScheduler.inline) return value;
-    return new Promise<T>((resolve) => scheduler.schedule(resolve, value));
-  }
-
   #checkUsable(): void {
     if (this.#moved) throw new PipeEndMovedError('reader');
     if (this.#completed) throw new PipeCompletedError('reader');
@@ -397,7 +391,7 @@ export class SharedPipeReader extends PipeReader {
     const entry = trackPending(this.#ring.name, minimumSize > 0 ? 'readAtLeast' : 'read', minimumSize > 0 ? `at least ${minimumSize} unexamined bytes` : 'data');
     try {
       const spun = this.#spin(minimumSize);
-      if (spun !== null) return this.#resume(spun);
+      if (spun !== null) return resumeOn(this.#scheduler, spun);
       for (;;) {
         if (this.#completed) throw new PipeCompletedError('reader');
         const seq = this.#prepareWait(minimumSize);
@@ -408,7 +402,7 @@ export class SharedPipeReader extends PipeReader {
           this.#ring.claimWriterWakeup();
         }
         const ready = this.#tryComplete(minimumSize);
-        if (ready !== null) return this.#resume(ready);
+        if (ready !== null) return resumeOn(this.#scheduler, ready);
         if (signal?.aborted) throw abortError(signal);
         this.#checkWhileWaiting(minimumSize);
         h[L.READER_WAITS]!++;

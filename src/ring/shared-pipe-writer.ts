@@ -16,7 +16,7 @@ import { trackPending, untrackPending, type PendingOperation } from '../diagnost
 import { PipeWriter, toBytes } from '../pipe/pipe-writer.js';
 import { flushResult, settledFlush, type FlushResult, type OperationOptions } from '../pipe/results.js';
 import { kMove, type MovedEnd } from '../scheduling/movable.js';
-import { PipeScheduler } from '../scheduling/scheduler.js';
+import { PipeScheduler, resumeOn } from '../scheduling/scheduler.js';
 import * as L from './layout.js';
 import { kDataOffset } from './layout.js';
 import { kWaitSliceMs, waitAsyncSlice, waitSyncSlice } from './ring-wait.js';
@@ -250,12 +250,6 @@ export class SharedPipeWriter extends PipeWriter {
 
   // ---- internals
 
-  #resume<T>(value: T): T | Promise<T> {
-    const scheduler = this.#scheduler;
-    if (scheduler === PipeScheduler.inline) return value;
-    return new Promise<T>((resolve) => scheduler.schedule(resolve, value));
-  }
-
   #checkUsable(): void {
     if (this.#moved) throw new PipeEndMovedError('writer');
     if (this.#completed) throw new PipeCompletedError('writer');
@@ -440,12 +434,12 @@ export class SharedPipeWriter extends PipeWriter {
     const entry = this.#track(until === Until.Room ? 'write' : 'flush', until);
     try {
       const spun = this.#spin(until, needed);
-      if (spun !== null) return this.#resume(spun);
+      if (spun !== null) return resumeOn(this.#scheduler, spun);
       for (;;) {
         if (this.#completed && until === Until.Flushed) throw new PipeCompletedError('writer');
         const seq = this.#prepareWait(until, needed);
         const done = this.#check(until, needed);
-        if (done !== null) return this.#resume(done);
+        if (done !== null) return resumeOn(this.#scheduler, done);
         if (signal?.aborted) throw abortError(signal);
         this.#checkWhileWaiting();
         h[L.WRITER_WAITS]!++;

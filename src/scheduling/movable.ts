@@ -29,21 +29,29 @@ export function isMovable(value: unknown): value is Movable {
  * what stays behind. Other values are left for structured clone.
  */
 export function moveEnds(value: unknown, moved: MovedEnd[]): unknown {
-  if (isMovable(value)) {
-    const end = value[kMove]();
+  return replaceDeep(value, isMovable, (movable) => {
+    const end = movable[kMove]();
     moved.push(end);
     return end.handle;
-  }
-  if (Array.isArray(value)) return value.map((item) => moveEnds(item, moved));
+  });
+}
+
+/**
+ * Rebuilds plain objects and arrays (any depth) with every value `match` accepts replaced by
+ * `replace(value)`; anything else is kept as it is. The walk both directions of a move share.
+ */
+export function replaceDeep<T>(value: unknown, match: (value: unknown) => value is T, replace: (value: T) => unknown): unknown {
+  if (match(value)) return replace(value);
+  if (Array.isArray(value)) return value.map((item) => replaceDeep(item, match, replace));
   if (isPlainObject(value)) {
     const copy: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) copy[key] = moveEnds(item, moved);
+    for (const [key, item] of Object.entries(value)) copy[key] = replaceDeep(item, match, replace);
     return copy;
   }
   return value;
 }
 
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
+function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null) return false;
   const prototype = Object.getPrototypeOf(value);
   return prototype === Object.prototype || prototype === null;

@@ -32,3 +32,12 @@ export function validateScheduler(name: string, scheduler: PipeScheduler | undef
   }
   return scheduler;
 }
+
+/**
+ * `value` delivered through `scheduler`: as it is for inline (no extra promise on the hot path), else
+ * a promise the scheduler settles. For async waits that end on another thread's signal.
+ */
+export function resumeOn<T>(scheduler: PipeScheduler, value: T): T | Promise<T> {
+  if (scheduler === PipeScheduler.inline) return value;
+  return new Promise<T>((resolve) => scheduler.schedule(resolve, value));
+}
