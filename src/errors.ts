@@ -286,3 +286,11 @@ export function deserializeError(record: ErrorRecord): Error {
   if (record.cause !== undefined) Object.defineProperty(error, 'cause', { value: deserializeError(record.cause), enumerable: false, writable: true, configurable: true });
   return error;
 }
+
+/** A blocking wait (`readSync` / `flushSync`) on a shared pipe whose other end this same thread holds: it could never end. */
+export class SameThreadWaitError extends ThreadpipeError {
+  constructor(operation: 'readSync' | 'flushSync' | 'writeSync') {
+    super(`${operation}() would block this thread forever: the other end of the pipe is held by this same thread. Use the async ${operation === 'readSync' ? 'read' : 'flush'}() here, or move one end to another thread.`, 'ERR_PIPE_SAME_THREAD_WAIT');
+    this.name = 'SameThreadWaitError';
+  }
+}

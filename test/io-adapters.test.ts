@@ -493,7 +493,7 @@ describe('K createReader', () => {
       const waiting = reader.read();
       reader.cancelPendingRead();
       const canceled = await within(waiting);
-      reader.advanceTo(canceled.buffer.start);
+      reader.advanceTo(canceled.buffer.start, canceled.buffer.end);
     } finally {
       reader.complete();
     }

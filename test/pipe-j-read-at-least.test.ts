@@ -3,7 +3,6 @@ import {
   Pipe,
   PipeReader,
   PipeScheduler,
-  type OperationOptions,
   type ReadResult,
   type SequencePosition,
 } from '../dist/src/index.js';
@@ -32,24 +31,24 @@ class ForwardingReader extends PipeReader {
     this.inner = inner;
   }
 
-  read(options?: OperationOptions): Promise<ReadResult> {
+  protected readCore(signal: AbortSignal | undefined): Promise<ReadResult> {
     this.reads++;
-    return this.inner.read(options);
+    return this.inner.read(signal === undefined ? undefined : { signal });
   }
 
-  tryRead(): ReadResult | null {
+  protected tryReadCore(): ReadResult | null {
     return this.inner.tryRead();
   }
 
-  advanceTo(consumed: SequencePosition, examined?: SequencePosition): void {
+  protected advanceToCore(consumed: SequencePosition, examined: SequencePosition): void {
     this.inner.advanceTo(consumed, examined);
   }
 
-  cancelPendingRead(): void {
+  protected cancelPendingReadCore(): void {
     this.inner.cancelPendingRead();
   }
 
-  complete(error?: Error): void {
+  protected completeCore(error: Error | undefined): void {
     this.inner.complete(error);
   }
 }

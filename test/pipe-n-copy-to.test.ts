@@ -6,7 +6,6 @@ import {
   PipeReader,
   PipeScheduler,
   ReadCanceledError,
-  type OperationOptions,
   type ReadResult,
   type SequencePosition,
 } from '../dist/src/index.js';
@@ -121,26 +120,26 @@ class RecordingReader extends PipeReader {
     this.inner = inner;
   }
 
-  async read(options?: OperationOptions): Promise<ReadResult> {
-    const result = await this.inner.read(options);
+  protected async readCore(signal: AbortSignal | undefined): Promise<ReadResult> {
+    const result = await this.inner.read(signal === undefined ? undefined : { signal });
     this.lastResult = result;
     return result;
   }
 
-  tryRead(): ReadResult | null {
+  protected tryReadCore(): ReadResult | null {
     return this.inner.tryRead();
   }
 
-  advanceTo(consumed: SequencePosition, examined?: SequencePosition): void {
-    this.advances.push({ consumed, examined: examined ?? consumed });
+  protected advanceToCore(consumed: SequencePosition, examined: SequencePosition): void {
+    this.advances.push({ consumed, examined });
     this.inner.advanceTo(consumed, examined);
   }
 
-  cancelPendingRead(): void {
+  protected cancelPendingReadCore(): void {
     this.inner.cancelPendingRead();
   }
 
-  complete(error?: Error): void {
+  protected completeCore(error: Error | undefined): void {
     this.inner.complete(error);
   }
 }

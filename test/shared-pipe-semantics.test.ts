@@ -8,7 +8,6 @@ import {
   Pipe,
   PipeEndInUseError,
   PipeEndMovedError,
-  RingFullError,
   SequencePosition,
   SharedPipe,
   SharedPipeReader,
@@ -455,11 +454,27 @@ describe('SharedPipe: misuse throws synchronously', () => {
     expect(() => pipe.reader.readAtLeast(-1)).toThrow(expect.objectContaining({ name: 'RangeError', code: 'ERR_INVALID_ARG_VALUE' }));
   });
 
-  it('getMemory(sizeHint) larger than half the ring throws RangeError ERR_INVALID_ARG_VALUE at once; half the ring is fine', () => {
-    const pipe = plainPipe();
-    expect(() => pipe.writer.getMemory(513)).toThrow(expect.objectContaining({ name: 'RangeError', code: 'ERR_INVALID_ARG_VALUE', argument: 'sizeHint' }));
-    expect(() => pipe.writer.getMemory(1024)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
-    expect(pipe.writer.getMemory(512).length).toBeGreaterThanOrEqual(512);
+  it('getMemory(sizeHint) returns at least sizeHint bytes for any size: above half the ring and above its capacity', async () => {
+    for (const size of [512, 513, 1024, 1025, 5000]) {
+      const pipe = plainPipe();
+      const memory = pipe.writer.getMemory(size);
+      expect(memory.length).toBeGreaterThanOrEqual(size);
+      fillPattern(memory, 0, size, 3);
+      pipe.writer.advance(size);
+      const flush = pipe.writer.flush();
+      // Whatever does not fit waits in memory the pipe owns; the reader gets every byte in order.
+      const received: Uint8Array[] = [];
+      let total = 0;
+      while (total < size) {
+        const result = await within(pipe.reader.read());
+        for (const segment of result.buffer) received.push(segment.slice());
+        total += result.buffer.length;
+        pipe.reader.advanceTo(result.buffer.end);
+      }
+      await within(flush);
+      checkPattern(Buffer.concat(received), 0, 3);
+      expect(total).toBe(size);
+    }
   });
 
   it('getMemory(0) is not empty', () => {
@@ -601,22 +616,25 @@ describe('D: backpressure on a 1024-byte ring, pause 64 / resume 32', () => {
     await expect(within(flush)).resolves.toMatchObject({ isCompleted: true });
   });
 
-  it('D9 pause 0 turns backpressure off: only room for the next batch (min(4096, capacity/2)) limits a flush', async () => {
+  it('D9 pause 0 turns backpressure off: a flush waits only while bytes the pipe owns do not fit in the ring', async () => {
     const pipe = plainPipe();
-    // Nothing is examined, yet 512 one-byte flushes complete at once: 512 bytes of room remain.
-    for (let i = 0; i < 512; i++) {
+    // Nothing is examined, yet 1024 one-byte flushes complete at once: they all fit in the ring.
+    for (let i = 0; i < 1024; i++) {
       writeEmpty(pipe.writer, 1);
       const flush = pipe.writer.flush();
       if ((await peek(flush)).state !== 'fulfilled') throw new Error(`flush ${i + 1} did not complete synchronously`);
     }
     expect(pipe.writer.stats().writerPauses).toBe(0);
     writeEmpty(pipe.writer, 1);
-    const flush = pipe.writer.flush(); // 511 bytes of room left: less than a 512-byte batch
+    const flush = pipe.writer.flush(); // the ring is full: this byte is the pipe's until room frees
     await expectPending(flush);
     const result = await settledValue(pipe.reader.read());
-    expect(result.buffer.length).toBe(513);
+    expect(result.buffer.length).toBe(1024);
     pipe.reader.advanceTo(result.buffer.end);
     await expect(within(flush)).resolves.toMatchObject({ isCanceled: false, isCompleted: false });
+    const last = await within(pipe.reader.read());
+    expect(last.buffer.length).toBe(1);
+    pipe.reader.advanceTo(last.buffer.end);
   });
 
   it('D10 a flush or write while a flush is paused throws ERR_PIPE_FLUSH_PENDING; the first completes and the extra byte is kept', async () => {
@@ -1314,26 +1332,28 @@ describe('SharedPipe: the ring end, skipped tails and getMemory', () => {
     expect(pipe.reader.stats().bytesConsumed).toBe(pipe.reader.stats().bytesWritten);
   });
 
-  it('getMemory with no room right now throws RingFullError (ERR_PIPE_RING_FULL); flush waits for room, then it works', async () => {
+  it('getMemory with no room right now returns memory the pipe owns; the flush places it as room frees, in order', async () => {
     const pipe = plainPipe();
     for (let i = 0; i < 2; i++) {
-      pipe.writer.getMemory(512);
+      const memory = pipe.writer.getMemory(512);
+      fillPattern(memory, i * 512, 512, 9);
       pipe.writer.advance(512);
     }
-    let caught: unknown;
-    try {
-      pipe.writer.getMemory(1);
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toBeInstanceOf(RingFullError);
-    expect(caught).toMatchObject({ name: 'RingFullError', code: 'ERR_PIPE_RING_FULL', available: 0 });
+    const extra = pipe.writer.getMemory(100); // no ring room: a block of the pipe's own
+    expect(extra.length).toBeGreaterThanOrEqual(100);
+    fillPattern(extra, 1024, 100, 9);
+    pipe.writer.advance(100);
     const flush = pipe.writer.flush();
     await expectPending(flush);
     const result = await settledValue(pipe.reader.read());
     expect(result.buffer.length).toBe(1024);
+    checkPattern(bytesOf(result), 0, 9);
     pipe.reader.advanceTo(result.buffer.end);
     await within(flush);
+    const rest = await within(pipe.reader.read());
+    expect(rest.buffer.length).toBe(100);
+    checkPattern(bytesOf(rest), 1024, 9);
+    pipe.reader.advanceTo(rest.buffer.end);
     expect(pipe.writer.getMemory(512).length).toBeGreaterThanOrEqual(512);
   });
 
@@ -1533,7 +1553,7 @@ describe('SharedPipe: moving ends with handle()', () => {
 describe('SharedPipe: frame-too-large deadlock detection', () => {
   it('a reader holding the whole ring and waiting for more, while the writer waits for room, fails with ERR_FRAME_TOO_LARGE', async () => {
     const pipe = plainPipe();
-    const write = pipe.writer.write(pattern(1024)); // the ring is full; the flush waits for room
+    const write = pipe.writer.write(pattern(1100)); // 76 bytes do not fit: the flush waits for room
     await expectPending(write);
     const result = await settledValue(pipe.reader.read());
     expect(result.buffer.length).toBe(1024);
@@ -1548,16 +1568,16 @@ describe('SharedPipe: frame-too-large deadlock detection', () => {
 
   it("a read that holds the whole ring fails with ERR_FRAME_TOO_LARGE at once; the writer's flush waits until the reader gives up", async () => {
     const pipe = plainPipe();
-    const write = pipe.writer.write(pattern(1024));
+    const write = pipe.writer.write(pattern(1100));
     await expectPending(write);
-    pipe.writer.cancelPendingFlush(); // the writer stops waiting for now
+    pipe.writer.cancelPendingFlush(); // the writer stops waiting for now; its 76 extra bytes stay the pipe's
     expect(await within(write)).toMatchObject({ isCanceled: true });
     const result = await settledValue(pipe.reader.read());
     pipe.reader.advanceTo(result.buffer.start, result.buffer.end);
     // The ring is full of bytes the reader holds: no byte can ever arrive, so the read does not sleep.
     const error = await expectRejectsCode(pipe.reader.read(), 'ERR_FRAME_TOO_LARGE');
     expect(error).toBeInstanceOf(FrameTooLargeError);
-    const flush = pipe.writer.flush(); // no room for the next batch: it waits
+    const flush = pipe.writer.flush(); // the owned bytes still do not fit: it waits
     await expectPending(flush);
     await expectRejectsCode(pipe.reader.read(), 'ERR_FRAME_TOO_LARGE'); // still nothing can arrive
     // The reader gives up with that error: the waiting flush fails with it, name and code intact.

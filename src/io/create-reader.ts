@@ -1,18 +1,10 @@
 import { ReadOnlySequence } from '../buffers/read-only-sequence.js';
 import { SequencePosition } from '../buffers/sequence-position.js';
 import { ChunkSegment } from '../buffers/sequence-segment.js';
-import {
-  AdvanceOutOfRangeError,
-  abortError,
-  InvalidArgumentTypeError,
-  NoReadToAdvanceError,
-  PipeCompletedError,
-  ReadPendingError,
-  validateInteger,
-  validateSignal,
-} from '../errors.js';
+import { abortError, InvalidArgumentTypeError, PipeCompletedError, validateInteger } from '../errors.js';
+import { checkAdvanceOrder, positionOutsideLastRead } from '../pipe/advance-range.js';
 import { PipeReader } from '../pipe/pipe-reader.js';
-import { readResult, type OperationOptions, type ReadResult } from '../pipe/results.js';
+import { readResult, type ReadResult } from '../pipe/results.js';
 import { openSource, type ChunkSource } from './chunk-source.js';
 
 export interface CreateReaderOptions {
@@ -20,12 +12,6 @@ export interface CreateReaderOptions {
   leaveOpen?: boolean;
   /** Unconsumed bytes at which the source is paused; it resumes below half of it. Default 65536. */
   pauseThreshold?: number;
-}
-
-const enum Reading {
-  None = 0,
-  Active = 1,
-  Tentative = 2,
 }
 
 /**
@@ -59,9 +45,6 @@ class SourcePipeReader extends PipeReader {
   #error: Error | undefined;
   #paused = false;
   #cancel = false;
-  #reading = Reading.None;
-  #completed = false;
-  #pending = false;
   /** Wakes a read that waits for the source. */
   #wake: (() => void) | null = null;
 
@@ -83,37 +66,19 @@ class SourcePipeReader extends PipeReader {
     this.#source.resume();
   }
 
-  read(options?: OperationOptions): Promise<ReadResult> {
-    const signal = validateSignal('options.signal', options?.signal);
-    this.#beginRead();
-    if (signal?.aborted) return Promise.reject(abortError(signal));
-    let result: ReadResult | null;
-    try {
-      result = this.#tryComplete();
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return result !== null ? Promise.resolve(result) : this.#wait(signal);
+  protected readCore(signal: AbortSignal | undefined): ReadResult | Promise<ReadResult> {
+    return this.#tryComplete() ?? this.#wait(signal);
   }
 
-  tryRead(): ReadResult | null {
-    this.#beginRead();
-    const result = this.#tryComplete();
-    if (result === null) this.#reading = Reading.Tentative;
-    return result;
+  protected tryReadCore(): ReadResult | null {
+    return this.#tryComplete();
   }
 
-  advanceTo(consumed: SequencePosition, examined: SequencePosition = consumed): void {
-    if (!(consumed instanceof SequencePosition)) throw new InvalidArgumentTypeError('consumed', consumed, 'a SequencePosition');
-    if (!(examined instanceof SequencePosition)) throw new InvalidArgumentTypeError('examined', examined, 'a SequencePosition');
-    if (this.#completed) throw new PipeCompletedError('reader');
-    if (this.#reading === Reading.None) throw new NoReadToAdvanceError();
+  protected advanceToCore(consumed: SequencePosition, examined: SequencePosition): void {
     const consumedOffset = consumed.segment === null ? -1 : this.#offsetOf(consumed, 'consumed');
-    const examinedOffset = examined.segment === null ? -1 : this.#offsetOf(examined, 'examined');
-    if (consumedOffset >= 0 && examinedOffset >= 0 && examinedOffset < consumedOffset) {
-      throw new AdvanceOutOfRangeError('The examined position must be greater than or equal to the consumed position.');
-    }
-    if (examinedOffset >= 0) this.#examined = Math.max(this.#examined, examinedOffset);
+    const examinedOffset = examined.segment === null ? -1 : examined === consumed ? consumedOffset : this.#offsetOf(examined, 'examined');
+    checkAdvanceOrder(consumedOffset, examinedOffset, this.#examined);
+    if (examinedOffset >= 0) this.#examined = examinedOffset;
     if (consumedOffset >= 0) {
       this.#consumed = consumedOffset;
       if (this.#examined < consumedOffset) this.#examined = consumedOffset;
@@ -128,35 +93,25 @@ class SourcePipeReader extends PipeReader {
         this.#headIndex = consumedOffset - head.runningIndex;
       }
     }
-    this.#reading = Reading.None;
     if (this.#paused && this.#end - this.#consumed < this.#pauseThreshold / 2) {
       this.#paused = false;
       this.#source.resume();
     }
   }
 
-  cancelPendingRead(): void {
+  protected cancelPendingReadCore(): void {
     this.#cancel = true;
     this.#signal();
   }
 
-  complete(error?: Error): void {
-    if (error !== undefined && error !== null && !(error instanceof Error)) throw new InvalidArgumentTypeError('error', error, 'an Error or undefined');
-    if (this.#completed) return;
-    this.#completed = true;
-    this.#reading = Reading.None;
+  protected completeCore(error: Error | undefined): void {
     this.#head = this.#tail = null;
-    this.#source.close(error ?? undefined, this.#leaveOpen);
+    this.#source.close(error, this.#leaveOpen);
     this.#signal();
   }
 
-  #beginRead(): void {
-    if (this.#completed) throw new PipeCompletedError('reader');
-    if (this.#pending || this.#reading === Reading.Active) throw new ReadPendingError();
-  }
-
   #append(chunk: Uint8Array): void {
-    if (chunk.length === 0 || this.#completed) return;
+    if (chunk.length === 0 || this.isCompletedEnd) return;
     if (this.#tail === null) {
       const segment = new ChunkSegment(chunk);
       segment.runningIndex = this.#end;
@@ -188,7 +143,6 @@ class SourcePipeReader extends PipeReader {
     const canceled = this.#cancel;
     if (!canceled && !this.#ended && this.#end <= this.#examined) return null;
     this.#cancel = false;
-    this.#reading = canceled ? Reading.Tentative : Reading.Active;
     this.#lastReadEnd = this.#end;
     const buffer = this.#head === null ? ReadOnlySequence.empty : new ReadOnlySequence(this.#head, this.#headIndex, this.#tail!, this.#tail!.length);
     return readResult(buffer, canceled, this.#ended);
@@ -197,7 +151,6 @@ class SourcePipeReader extends PipeReader {
   async #wait(signal: AbortSignal | undefined): Promise<ReadResult> {
     const onAbort = (): void => this.#signal();
     signal?.addEventListener('abort', onAbort, { once: true });
-    this.#pending = true;
     try {
       for (;;) {
         if (this.#paused) {
@@ -209,13 +162,12 @@ class SourcePipeReader extends PipeReader {
         await new Promise<void>((resolve) => {
           this.#wake = resolve;
         });
-        if (this.#completed) throw new PipeCompletedError('reader');
+        if (this.isCompletedEnd) throw new PipeCompletedError('reader');
         if (signal?.aborted) throw abortError(signal);
         const result = this.#tryComplete();
         if (result !== null) return result;
       }
     } finally {
-      this.#pending = false;
       this.#wake = null;
       signal?.removeEventListener('abort', onAbort);
     }
@@ -226,7 +178,7 @@ class SourcePipeReader extends PipeReader {
     while (segment !== null && segment !== position.segment) segment = segment === this.#tail ? null : segment.next;
     const offset = segment === null ? -1 : segment.runningIndex + position.index;
     if (segment === null || position.index > segment.length || offset < this.#consumed || offset > this.#lastReadEnd) {
-      throw new AdvanceOutOfRangeError(`The ${name} position is outside the last read buffer.`);
+      throw positionOutsideLastRead(name);
     }
     return offset;
   }

@@ -1,15 +1,7 @@
 import type { Writable } from 'node:stream';
-import {
-  abortError,
-  FlushPendingError,
-  InvalidArgumentTypeError,
-  PipeCompletedError,
-  validateInteger,
-  validateSignal,
-  WriteBeyondMemoryError,
-} from '../errors.js';
+import { abortError, InvalidArgumentTypeError, validateInteger } from '../errors.js';
 import { PipeWriter } from '../pipe/pipe-writer.js';
-import { flushResult, settledFlush, type FlushResult, type OperationOptions } from '../pipe/results.js';
+import { flushResult, type FlushResult } from '../pipe/results.js';
 
 export interface CreateWriterOptions {
   /** Leave the destination open when the writer completes (default: end / close it). */
@@ -52,8 +44,6 @@ class DestinationPipeWriter extends PipeWriter {
   #advancedTo = 0;
   #chunks: Uint8Array[] = [];
   #unflushed = 0;
-  #completed = false;
-  #pending = false;
   #cancel: (() => void) | null = null;
   #cancelRequested = false;
 
@@ -64,10 +54,7 @@ class DestinationPipeWriter extends PipeWriter {
     this.#minimumBufferSize = minimumBufferSize;
   }
 
-  getMemory(sizeHint = 0): Uint8Array {
-    if (this.#completed) throw new PipeCompletedError('writer');
-    validateInteger('sizeHint', sizeHint, 0);
-    const need = Math.max(1, sizeHint);
+  protected getMemoryCore(need: number): Uint8Array {
     const block = this.#block;
     if (block !== null && block.length - this.#advancedTo >= need) return block.subarray(this.#advancedTo);
     this.#retireBlock();
@@ -75,10 +62,7 @@ class DestinationPipeWriter extends PipeWriter {
     return this.#block;
   }
 
-  advance(bytes: number): void {
-    validateInteger('bytes', bytes, 0);
-    const available = this.#block === null ? 0 : this.#block.length - this.#advancedTo;
-    if (bytes > available) throw new WriteBeyondMemoryError(bytes, available);
+  protected advanceCore(bytes: number): void {
     this.#advancedTo += bytes;
     this.#unflushed += bytes;
   }
@@ -87,37 +71,31 @@ class DestinationPipeWriter extends PipeWriter {
     return this.#unflushed;
   }
 
-  flush(options?: OperationOptions): Promise<FlushResult> {
-    const signal = validateSignal('options.signal', options?.signal);
-    if (this.#pending) throw new FlushPendingError();
-    if (signal?.aborted) return Promise.reject(abortError(signal));
+  protected flushCore(signal: AbortSignal | undefined): FlushResult | Promise<FlushResult> {
     const destination = this.#destination;
-    if (destination.error !== undefined) return Promise.reject(destination.error);
+    if (destination.error !== undefined) throw destination.error;
     if (destination.closed) {
       this.#drop();
-      return settledFlush(false, true);
+      return flushResult(false, true);
     }
     const wantsMore = this.#handOver();
     if (this.#cancelRequested) {
       this.#cancelRequested = false;
-      return settledFlush(true, false);
+      return flushResult(true, false);
     }
-    return wantsMore ? settledFlush(false, false) : this.#waitReady(signal);
+    return wantsMore ? flushResult(false, false) : this.#waitReady(signal);
   }
 
-  cancelPendingFlush(): void {
+  protected cancelPendingFlushCore(): void {
     const cancel = this.#cancel;
     if (cancel !== null) cancel();
     else this.#cancelRequested = true;
   }
 
-  complete(error?: Error): void {
-    if (error !== undefined && error !== null && !(error instanceof Error)) throw new InvalidArgumentTypeError('error', error, 'an Error or undefined');
-    if (this.#completed) return;
-    this.#completed = true;
+  protected completeCore(error: Error | undefined): void {
     if (error === undefined && !this.#destination.closed && this.#destination.error === undefined) this.#handOver();
     else this.#drop();
-    this.#destination.end(error ?? undefined, this.#leaveOpen);
+    this.#destination.end(error, this.#leaveOpen);
   }
 
   #retireBlock(): void {
@@ -148,7 +126,6 @@ class DestinationPipeWriter extends PipeWriter {
   }
 
   async #waitReady(signal: AbortSignal | undefined): Promise<FlushResult> {
-    this.#pending = true;
     const canceled = new Promise<'canceled'>((resolve) => {
       this.#cancel = () => resolve('canceled');
     });
@@ -158,7 +135,6 @@ class DestinationPipeWriter extends PipeWriter {
       return flushResult(false, this.#destination.closed);
     } finally {
       this.#cancel = null;
-      this.#pending = false;
     }
   }
 }

@@ -1,41 +1,191 @@
 import { ReadOnlySequence } from '../buffers/read-only-sequence.js';
 import { SequencePosition } from '../buffers/sequence-position.js';
 import type { SequenceSegment } from '../buffers/sequence-segment.js';
-import { abortError, FlushCanceledError, InvalidArgumentTypeError, ReadCanceledError, validateInteger, validateSignal } from '../errors.js';
+import {
+  abortError,
+  FlushCanceledError,
+  InvalidArgumentTypeError,
+  NoReadToAdvanceError,
+  PipeCompletedError,
+  PipeEndMovedError,
+  ReadCanceledError,
+  ReadPendingError,
+  validateInteger,
+  validateSignal,
+} from '../errors.js';
 import type { OperationOptions, ReadResult } from './results.js';
 import { PipeWriter } from './pipe-writer.js';
+
+const enum ReadState {
+  Idle = 0,
+  /** A read is suspended; its promise has not settled. */
+  Pending = 1,
+  /** A result is out: the next read needs an `advanceTo` first. */
+  Outstanding = 2,
+  /** A canceled result or a `tryRead()` that found nothing: `advanceTo` is allowed, not required. */
+  Tentative = 3,
+}
 
 /**
  * The reading end of a pipe. `read()` hands out every unconsumed byte as a sequence; `advanceTo`
  * says how far the reader consumed (memory the pipe may release) and examined (the next read waits
  * for bytes beyond it).
+ *
+ * The contract lives here once: argument checks, the read state (idle, pending, result out),
+ * completion and move checks, signal wiring and iteration. Implementations supply the `…Core`
+ * methods, which run only after the checks passed.
  */
 export abstract class PipeReader implements AsyncIterable<Uint8Array> {
-  abstract read(options?: OperationOptions): Promise<ReadResult>;
+  #state = ReadState.Idle;
+  #completed = false;
+  #moved = false;
+  // Attached to every suspended read before the caller sees its promise, so the state is up to date
+  // when the caller's continuation runs; created once per reader, not per read.
+  readonly #onResult = (result: ReadResult): void => {
+    if (this.#state === ReadState.Pending) this.#state = result.isCanceled ? ReadState.Tentative : ReadState.Outstanding;
+  };
+  readonly #onFailure = (): void => {
+    if (this.#state === ReadState.Pending) this.#state = ReadState.Idle;
+  };
 
-  /** The result at once, or null when there is nothing new (then no `advanceTo` is needed). */
-  abstract tryRead(): ReadResult | null;
-
-  abstract advanceTo(consumed: SequencePosition, examined?: SequencePosition): void;
-
-  /** Makes the pending read, or the next one, return `isCanceled: true`. */
-  abstract cancelPendingRead(): void;
-
-  abstract complete(error?: Error): void;
+  /** Waits for data beyond what was examined, the writer's completion or a cancel. */
+  read(options?: OperationOptions): Promise<ReadResult> {
+    const signal = validateSignal('options.signal', options?.signal);
+    this.#beginRead();
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    let result: ReadResult | Promise<ReadResult>;
+    try {
+      result = this.readCore(signal);
+    } catch (error) {
+      // A failure found at once (the writer's error) rejects the read; misuse above throws.
+      return Promise.reject(error);
+    }
+    return this.#deliver(result);
+  }
 
   /** Waits until at least `minimumSize` bytes are buffered, the writer completed or the read was canceled. */
   readAtLeast(minimumSize: number, options?: OperationOptions): Promise<ReadResult> {
     validateInteger('minimumSize', minimumSize, 0);
-    return this.readAtLeastCore(minimumSize, options);
+    const signal = validateSignal('options.signal', options?.signal);
+    this.#beginRead();
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    let result: ReadResult | Promise<ReadResult>;
+    try {
+      result = this.readAtLeastCore(minimumSize, signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#deliver(result);
   }
 
+  /** The result at once, or null when there is nothing new (then no `advanceTo` is needed). */
+  tryRead(): ReadResult | null {
+    this.#beginRead();
+    const result = this.tryReadCore();
+    this.#state = result === null || result.isCanceled ? ReadState.Tentative : ReadState.Outstanding;
+    return result;
+  }
+
+  advanceTo(consumed: SequencePosition, examined: SequencePosition = consumed): void {
+    if (!(consumed instanceof SequencePosition)) throw new InvalidArgumentTypeError('consumed', consumed, 'a SequencePosition');
+    if (!(examined instanceof SequencePosition)) throw new InvalidArgumentTypeError('examined', examined, 'a SequencePosition');
+    this.checkUsable();
+    if (this.#state === ReadState.Idle || this.#state === ReadState.Pending) throw new NoReadToAdvanceError();
+    this.advanceToCore(consumed, examined);
+    this.#state = ReadState.Idle;
+  }
+
+  /** Makes the pending read, or the next one, return `isCanceled: true`. */
+  cancelPendingRead(): void {
+    this.cancelPendingReadCore();
+  }
+
+  /** Ends reading; the writer's next flush reports `isCompleted` (or fails with `error`). A second call does nothing. */
+  complete(error?: Error): void {
+    if (error !== undefined && error !== null && !(error instanceof Error)) throw new InvalidArgumentTypeError('error', error, 'an Error or undefined');
+    if (this.#moved) throw new PipeEndMovedError('reader');
+    if (this.#completed) return;
+    this.#completed = true;
+    this.#state = ReadState.Idle;
+    this.completeCore(error ?? undefined);
+  }
+
+  /** True once `complete()` ran on this end. */
+  protected get isCompletedEnd(): boolean {
+    return this.#completed;
+  }
+
+  /** True while a read is suspended. */
+  protected get isReadPending(): boolean {
+    return this.#state === ReadState.Pending;
+  }
+
+  /** True while a result is out that still needs its `advanceTo`. */
+  protected get isResultOutstanding(): boolean {
+    return this.#state === ReadState.Outstanding;
+  }
+
+  /** Throws unless this end may be used on this thread now. */
+  protected checkUsable(): void {
+    if (this.#moved) throw new PipeEndMovedError('reader');
+    if (this.#completed) throw new PipeCompletedError('reader');
+  }
+
+  /** For a pipe that can be reset: this end is usable again, with no read in progress. */
+  protected reopen(): void {
+    this.#completed = false;
+    this.#state = ReadState.Idle;
+  }
+
+  /** Records a result a blocking read of the implementation hands out, as `read()` does for its own. */
+  protected deliveredSync(result: ReadResult): ReadResult {
+    this.#state = result.isCanceled ? ReadState.Tentative : ReadState.Outstanding;
+    return result;
+  }
+
+  /** For an end that moves to another thread: after this only `cancelPendingRead()` works here. */
+  protected markMoved(): void {
+    this.#moved = true;
+    this.#state = ReadState.Idle;
+  }
+
+  /** The result now (a plain value) or a promise of it; may throw for a failure the call itself reports. */
+  protected abstract readCore(signal: AbortSignal | undefined): ReadResult | Promise<ReadResult>;
+
+  protected abstract tryReadCore(): ReadResult | null;
+
+  protected abstract advanceToCore(consumed: SequencePosition, examined: SequencePosition): void;
+
+  protected abstract cancelPendingReadCore(): void;
+
+  protected abstract completeCore(error: Error | undefined): void;
+
   /** The generic loop: examine everything and read again until enough is buffered. */
-  protected async readAtLeastCore(minimumSize: number, options?: OperationOptions): Promise<ReadResult> {
+  protected readAtLeastCore(minimumSize: number, signal: AbortSignal | undefined): ReadResult | Promise<ReadResult> {
+    return this.#readAtLeastLoop(minimumSize, signal);
+  }
+
+  async #readAtLeastLoop(minimumSize: number, signal: AbortSignal | undefined): Promise<ReadResult> {
     for (;;) {
-      const result = await this.read(options);
+      const result = await this.readCore(signal);
       if (result.buffer.length >= minimumSize || result.isCompleted || result.isCanceled) return result;
-      this.advanceTo(result.buffer.start, result.buffer.end);
+      this.advanceToCore(result.buffer.start, result.buffer.end);
     }
+  }
+
+  #beginRead(): void {
+    this.checkUsable();
+    if (this.#state === ReadState.Pending || this.#state === ReadState.Outstanding) throw new ReadPendingError();
+  }
+
+  #deliver(result: ReadResult | Promise<ReadResult>): Promise<ReadResult> {
+    if (!(result instanceof Promise)) {
+      this.#state = result.isCanceled ? ReadState.Tentative : ReadState.Outstanding;
+      return Promise.resolve(result);
+    }
+    this.#state = ReadState.Pending;
+    result.then(this.#onResult, this.#onFailure);
+    return result;
   }
 
   /**

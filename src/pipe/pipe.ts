@@ -6,23 +6,16 @@ import { SequencePosition } from '../buffers/sequence-position.js';
 import {
   AdvanceOutOfRangeError,
   abortError,
-  FlushPendingError,
-  InvalidArgumentTypeError,
-  NoReadToAdvanceError,
   PipeCompletedError,
   PipeNotCompletedError,
-  ReadPendingError,
-  validateInteger,
-  validateSignal,
-  WriteBeyondMemoryError,
 } from '../errors.js';
 import type { PipeScheduler } from '../scheduling/scheduler.js';
 import { BufferSegment, BufferSegmentStack } from './buffer-segment.js';
 import { PipeAwaitable, type Waiter } from './pipe-awaitable.js';
 import { resolvePipeOptions, type PipeOptions } from './pipe-options.js';
 import { PipeReader } from './pipe-reader.js';
-import { PipeWriter, toBytes } from './pipe-writer.js';
-import { readResult, settledFlush, flushResult, type FlushResult, type OperationOptions, type ReadResult } from './results.js';
+import { PipeWriter } from './pipe-writer.js';
+import { readResult, settledFlush, flushResult, type FlushResult, type ReadResult } from './results.js';
 
 const kMaxSegmentPoolSize = 256;
 
@@ -104,26 +97,15 @@ class PipeState {
 
   // ---- reading
 
-  read(options: OperationOptions | undefined): Promise<ReadResult> {
-    const signal = validateSignal('options.signal', options?.signal);
-    this.#beginReadCall();
-    if (signal?.aborted) return Promise.reject(abortError(signal));
-    if (this.#readerAwaitable.isCompleted) return this.#settledRead();
+  read(signal: AbortSignal | undefined): ReadResult | Promise<ReadResult> {
+    if (this.#readerAwaitable.isCompleted) return this.#getReadResult();
     return this.#readerAwaitable.suspend(signal, this.#abortRead, trackPending(this.name, 'read', 'data'));
   }
 
-  readAtLeast(minimumSize: number, options: OperationOptions | undefined): Promise<ReadResult> {
-    const signal = validateSignal('options.signal', options?.signal);
-    this.#beginReadCall();
-    if (signal?.aborted) return Promise.reject(abortError(signal));
+  readAtLeast(minimumSize: number, signal: AbortSignal | undefined): ReadResult | Promise<ReadResult> {
     if (this.#readerAwaitable.isCompleted) {
-      let result: ReadResult;
-      try {
-        result = this.#getReadResult();
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      if (this.#unconsumedBytes >= minimumSize || result.isCanceled || result.isCompleted) return Promise.resolve(result);
+      const result = this.#getReadResult();
+      if (this.#unconsumedBytes >= minimumSize || result.isCanceled || result.isCompleted) return result;
       // Not enough yet: take the result back and wait for `minimumSize` unexamined bytes.
       this.#readerAwaitable.setUncompleted();
       this.#operation &= ~(Operation.Reading | Operation.ReadingTentative);
@@ -137,17 +119,12 @@ class PipeState {
   }
 
   tryRead(): ReadResult | null {
-    this.#beginReadCall();
     if (this.#unconsumedBytes > 0 || this.#readerAwaitable.isCompleted) return this.#getReadResult();
     this.#operation |= Operation.ReadingTentative;
     return null;
   }
 
   advanceTo(consumed: SequencePosition, examined: SequencePosition): void {
-    if (!(consumed instanceof SequencePosition)) throw new InvalidArgumentTypeError('consumed', consumed, 'a SequencePosition');
-    if (!(examined instanceof SequencePosition)) throw new InvalidArgumentTypeError('examined', examined, 'a SequencePosition');
-    if (this.#readerCompleted) throw new PipeCompletedError('reader');
-    if ((this.#operation & (Operation.Reading | Operation.ReadingTentative)) === 0) throw new NoReadToAdvanceError();
 
     const consumedSegment = consumed.segment as BufferSegment | null;
     const examinedSegment = examined.segment as BufferSegment | null;
@@ -217,7 +194,6 @@ class PipeState {
   }
 
   completeReader(error: Error | undefined): void {
-    validateCompletionError(error);
     this.#operation &= ~(Operation.Reading | Operation.ReadingTentative);
     if (!this.#readerCompleted) {
       this.#readerCompleted = true;
@@ -237,8 +213,6 @@ class PipeState {
   // ---- writing
 
   getMemory(sizeHint: number): Uint8Array {
-    if (this.#writerCompleted) throw new PipeCompletedError('writer');
-    validateInteger('sizeHint', sizeHint, 0);
     const view = this.#memoryView;
     if ((this.#operation & Operation.Writing) !== 0 && view !== null && view.length > 0 && view.length >= sizeHint) return view;
     this.#allocateWriteHead(sizeHint);
@@ -246,34 +220,21 @@ class PipeState {
   }
 
   advance(bytes: number): void {
-    validateInteger('bytes', bytes, 0);
-    const head = this.#writingHead;
-    const available = head === null ? 0 : head.buffer.length - head.length - this.#writingHeadBytesBuffered;
-    if (bytes > available) throw new WriteBeyondMemoryError(bytes, available);
     // A completed reader discards what is written; the memory stays rented for reuse.
-    if (this.#readerCompleted || bytes === 0) return;
+    if (this.#readerCompleted) return;
     this.#unflushedBytes += bytes;
     this.#writingHeadBytesBuffered += bytes;
     this.#memoryView = null;
   }
 
-  flush(options: OperationOptions | undefined): Promise<FlushResult> {
-    const signal = validateSignal('options.signal', options?.signal);
-    if (this.#writerAwaitable.isPending) throw new FlushPendingError();
-    // An already-aborted flush commits nothing: the advanced bytes stay unflushed.
-    if (signal?.aborted) return Promise.reject(abortError(signal));
+  flush(signal: AbortSignal | undefined): Promise<FlushResult> {
     return this.#commitAndFlush(signal);
   }
 
-  write(data: Uint8Array | string, options: OperationOptions | undefined): Promise<FlushResult> {
-    if (this.#writerCompleted) throw new PipeCompletedError('writer');
-    const bytes = toBytes(data);
-    const signal = validateSignal('options.signal', options?.signal);
-    if (this.#writerAwaitable.isPending) throw new FlushPendingError();
+  write(bytes: Uint8Array, signal: AbortSignal | undefined): Promise<FlushResult> {
     if (this.#readerCompleted) {
       return this.#readerError !== undefined ? Promise.reject(this.#readerError) : settledFlush(false, true);
     }
-    if (signal?.aborted) return Promise.reject(abortError(signal));
     this.#allocateWriteHead(0);
     const largest = this.#pool.maxBufferSize;
     let offset = 0;
@@ -303,7 +264,6 @@ class PipeState {
   }
 
   completeWriter(error: Error | undefined): void {
-    validateCompletionError(error);
     this.#commit();
     if (!this.#writerCompleted) {
       this.#writerCompleted = true;
@@ -341,20 +301,6 @@ class PipeState {
   }
 
   // ---- internals
-
-  /** The checks every read shares; misuse throws synchronously. */
-  #beginReadCall(): void {
-    if (this.#readerCompleted) throw new PipeCompletedError('reader');
-    if (this.#readerAwaitable.isPending || (this.#operation & Operation.Reading) !== 0) throw new ReadPendingError();
-  }
-
-  #settledRead(): Promise<ReadResult> {
-    try {
-      return Promise.resolve(this.#getReadResult());
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
 
   #getReadResult(): ReadResult {
     // A writer's error hides whatever is still buffered, as in .NET.
@@ -547,12 +493,6 @@ class PipeState {
   }
 }
 
-function validateCompletionError(error: unknown): void {
-  if (error !== undefined && error !== null && !(error instanceof Error)) {
-    throw new InvalidArgumentTypeError('error', error, 'an Error or undefined');
-  }
-}
-
 class DefaultPipeReader extends PipeReader {
   readonly #state: PipeState;
 
@@ -561,28 +501,33 @@ class DefaultPipeReader extends PipeReader {
     this.#state = state;
   }
 
-  read(options?: OperationOptions): Promise<ReadResult> {
-    return this.#state.read(options);
+  protected readCore(signal: AbortSignal | undefined): ReadResult | Promise<ReadResult> {
+    return this.#state.read(signal);
   }
 
-  tryRead(): ReadResult | null {
+  protected override readAtLeastCore(minimumSize: number, signal: AbortSignal | undefined): ReadResult | Promise<ReadResult> {
+    return this.#state.readAtLeast(minimumSize, signal);
+  }
+
+  protected tryReadCore(): ReadResult | null {
     return this.#state.tryRead();
   }
 
-  protected override readAtLeastCore(minimumSize: number, options?: OperationOptions): Promise<ReadResult> {
-    return this.#state.readAtLeast(minimumSize, options);
-  }
-
-  advanceTo(consumed: SequencePosition, examined: SequencePosition = consumed): void {
+  protected advanceToCore(consumed: SequencePosition, examined: SequencePosition): void {
     this.#state.advanceTo(consumed, examined);
   }
 
-  cancelPendingRead(): void {
+  protected cancelPendingReadCore(): void {
     this.#state.cancelPendingRead();
   }
 
-  complete(error?: Error): void {
-    this.#state.completeReader(error ?? undefined);
+  protected completeCore(error: Error | undefined): void {
+    this.#state.completeReader(error);
+  }
+
+  /** @internal After `Pipe.reset()`. */
+  reopenAfterReset(): void {
+    this.reopen();
   }
 }
 
@@ -594,28 +539,33 @@ class DefaultPipeWriter extends PipeWriter {
     this.#state = state;
   }
 
-  getMemory(sizeHint = 0): Uint8Array {
-    return this.#state.getMemory(sizeHint);
+  protected getMemoryCore(size: number): Uint8Array {
+    return this.#state.getMemory(size);
   }
 
-  advance(bytes: number): void {
+  protected advanceCore(bytes: number): void {
     this.#state.advance(bytes);
   }
 
-  flush(options?: OperationOptions): Promise<FlushResult> {
-    return this.#state.flush(options);
+  protected flushCore(signal: AbortSignal | undefined): Promise<FlushResult> {
+    return this.#state.flush(signal);
   }
 
-  override write(data: Uint8Array | string, options?: OperationOptions): Promise<FlushResult> {
-    return this.#state.write(data, options);
+  protected override writeCore(bytes: Uint8Array, signal: AbortSignal | undefined): Promise<FlushResult> {
+    return this.#state.write(bytes, signal);
   }
 
-  cancelPendingFlush(): void {
+  protected cancelPendingFlushCore(): void {
     this.#state.cancelPendingFlush();
   }
 
-  complete(error?: Error): void {
-    this.#state.completeWriter(error ?? undefined);
+  protected completeCore(error: Error | undefined): void {
+    this.#state.completeWriter(error);
+  }
+
+  /** @internal After `Pipe.reset()`. */
+  reopenAfterReset(): void {
+    this.reopen();
   }
 
   get unflushedBytes(): number {
@@ -628,11 +578,13 @@ export class Pipe {
   readonly reader: PipeReader;
   readonly writer: PipeWriter;
   readonly #state: PipeState;
+  readonly #reader: DefaultPipeReader;
+  readonly #writer: DefaultPipeWriter;
 
   constructor(options?: PipeOptions) {
     this.#state = new PipeState(options);
-    this.reader = new DefaultPipeReader(this.#state);
-    this.writer = new DefaultPipeWriter(this.#state);
+    this.reader = this.#reader = new DefaultPipeReader(this.#state);
+    this.writer = this.#writer = new DefaultPipeWriter(this.#state);
   }
 
   /** Flushed bytes not yet examined by the reader: what backpressure counts. */
@@ -643,5 +595,7 @@ export class Pipe {
   /** Makes the pipe reusable; only after both ends completed. */
   reset(): void {
     this.#state.reset();
+    this.#reader.reopenAfterReset();
+    this.#writer.reopenAfterReset();
   }
 }

@@ -1,3 +1,6 @@
+import { abortError } from '../errors.js';
+import * as L from './layout.js';
+
 /** How long one wait may sleep before it re-checks the ring's state (a dead peer or a lost wake-up). */
 export const kWaitSliceMs = 250;
 
@@ -86,15 +89,92 @@ function waitAsyncTimed(header: Int32Array, index: number, value: number, ms: nu
   });
 }
 
-/** Blocks the thread in `Atomics.wait` for at most one slice. */
-export function waitSyncSlice(header: Int32Array, index: number, value: number, ms = kWaitSliceMs): string {
-  return Atomics.wait(header, index, value, ms);
+/**
+ * What one side sleeps on: its sequence word (bumped by whoever changes what the side waits for),
+ * the flag it announces itself with (claimed by the publisher, so a notify is sent only to a side that
+ * asked for one) and its counters.
+ */
+export interface WaitChannel {
+  readonly seq: number;
+  readonly announce: number;
+  readonly waits: number;
+  readonly wakeups: number;
 }
 
-/** Spins up to `iterations` times for the word to move away from `value`; true when it did. */
-export function spinUntilChanged(header: Int32Array, index: number, value: number, iterations: number): boolean {
-  for (let i = 0; i < iterations; i++) {
-    if (Atomics.load(header, index) !== value) return true;
+/** The reader sleeps on the data word; the writer wakes it after publishing. */
+export const kReaderChannel: WaitChannel = { seq: L.DATA_SEQ, announce: L.READER_WAITING, waits: L.READER_WAITS, wakeups: L.READER_WAKEUPS };
+/** The writer sleeps on the space word; the reader wakes it after advancing. */
+export const kWriterChannel: WaitChannel = { seq: L.SPACE_SEQ, announce: L.WRITER_WAITING, waits: L.WRITER_WAITS, wakeups: L.WRITER_WAKEUPS };
+
+/**
+ * The one wait protocol of the ring, for both ends: sample the sequence word, announce, re-check,
+ * sleep while the word still holds the sample. A publisher changes state first, then claims the
+ * announcement and bumps the word. Either the re-check sees the change, or the publisher's claim
+ * comes after the announcement and its bump comes after the sample, so the sleep returns at once:
+ * a wake-up is never lost, and the slices only guard against a peer that died mid-publish.
+ * `check` returns the outcome, or null to keep waiting; it may throw.
+ */
+export function blockUntil<T>(header: Int32Array, channel: WaitChannel, check: () => T | null): T {
+  for (let i = 0; i < L.kSpinBeforeSleep; i++) {
+    const ready = check();
+    if (ready !== null) return ready;
   }
-  return false;
+  try {
+    for (;;) {
+      const seq = Atomics.load(header, channel.seq);
+      Atomics.store(header, channel.announce, 1);
+      const ready = check();
+      if (ready !== null) return ready;
+      header[channel.waits]!++;
+      if (Atomics.wait(header, channel.seq, seq, kWaitSliceMs) === 'ok') header[channel.wakeups]!++;
+    }
+  } finally {
+    Atomics.store(header, channel.announce, 0);
+  }
+}
+
+/** The same protocol with `Atomics.waitAsync`; an abort of `signal` wakes the wait and rejects it. */
+export async function waitUntil<T>(header: Int32Array, channel: WaitChannel, check: () => T | null, signal: AbortSignal | undefined): Promise<T> {
+  for (let i = 0; i < L.kSpinBeforeSleep; i++) {
+    const ready = check();
+    if (ready !== null) return ready;
+  }
+  const onAbort = (): void => {
+    Atomics.notify(header, channel.seq);
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    for (;;) {
+      const seq = Atomics.load(header, channel.seq);
+      Atomics.store(header, channel.announce, 1);
+      const ready = check();
+      if (ready !== null) return ready;
+      if (signal?.aborted) throw abortError(signal);
+      header[channel.waits]!++;
+      if ((await waitAsyncSlice(header, channel.seq, seq)) === 'ok') header[channel.wakeups]!++;
+    }
+  } finally {
+    Atomics.store(header, channel.announce, 0);
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/**
+ * The same protocol for work that must not keep the process alive (a writer placing bytes after its
+ * caller stopped waiting): no slices, so no timer; whatever ends the wait (the reader advancing or
+ * completing, a peer's death) bumps the word.
+ */
+export async function waitUntilUnref<T>(header: Int32Array, channel: WaitChannel, check: () => T | null): Promise<T> {
+  try {
+    for (;;) {
+      const seq = Atomics.load(header, channel.seq);
+      Atomics.store(header, channel.announce, 1);
+      const ready = check();
+      if (ready !== null) return ready;
+      const result = Atomics.waitAsync(header, channel.seq, seq);
+      if (result.async) await result.value;
+    }
+  } finally {
+    Atomics.store(header, channel.announce, 0);
+  }
 }

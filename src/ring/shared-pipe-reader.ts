@@ -1,32 +1,17 @@
 import { ReadOnlySequence } from '../buffers/read-only-sequence.js';
-import { SequencePosition } from '../buffers/sequence-position.js';
-import {
-  AdvanceOutOfRangeError,
-  abortError,
-  FrameTooLargeError,
-  InvalidArgumentTypeError,
-  NoReadToAdvanceError,
-  PipeCompletedError,
-  PipeEndMovedError,
-  ReadPendingError,
-  validateSignal,
-} from '../errors.js';
+import type { SequencePosition } from '../buffers/sequence-position.js';
+import { FrameTooLargeError, PipeCompletedError, ReadPendingError, SameThreadWaitError } from '../errors.js';
 import { trackPending, untrackPending } from '../diagnostics/pending-operations.js';
+import { checkAdvanceOrder, positionOutsideLastRead } from '../pipe/advance-range.js';
 import { PipeReader } from '../pipe/pipe-reader.js';
-import { readResult, type OperationOptions, type ReadResult } from '../pipe/results.js';
+import { readResult, type ReadResult } from '../pipe/results.js';
 import { kMove, type MovedEnd } from '../scheduling/movable.js';
 import { PipeScheduler, resumeOn } from '../scheduling/scheduler.js';
 import * as L from './layout.js';
 import { RingSegment } from './ring-segment.js';
-import { kWaitSliceMs, waitAsyncSlice, waitSyncSlice } from './ring-wait.js';
+import { blockUntil, kReaderChannel, waitUntil } from './ring-wait.js';
 import { movedEnd, SharedRing, type RingStats } from './shared-ring.js';
 import { makeHandle, type SharedPipeHandle } from './shared-pipe-handle.js';
-
-const enum Reading {
-  None = 0,
-  Active = 1,
-  Tentative = 2,
-}
 
 /**
  * The reading end of a SharedPipe. Reads are views straight over the ring (two segments when the
@@ -49,12 +34,8 @@ export class SharedPipeReader extends PipeReader {
   #examinedOffset = 0;
   #lap: RingSegment | null = null;
   #nextLap: RingSegment | null = null;
-
-  #reading = Reading.None;
-  #pending = false;
-  #moved = false;
-  #completed = false;
-  /** The last result's segments and end, which `advanceTo` positions must fall within. */
+  #waiting = false;
+  /** The last result's segments, which `advanceTo` positions must fall within. */
   #first: RingSegment | null = null;
   #firstStart = 0;
   #second: RingSegment | null = null;
@@ -70,88 +51,48 @@ export class SharedPipeReader extends PipeReader {
     this.#mask = ring.mask;
     this.#read = Atomics.load(this.#h, L.READ_POS) >>> 0;
     this.#examined = Atomics.load(this.#h, L.EXAMINED_POS) >>> 0;
-    this.#examinedOffset = this.#readOffset + this.#dataBetween(this.#read, this.#examined);
+    // Offsets are relative to where this end was revived: only differences between them matter.
+    this.#examinedOffset = this.#readOffset + ring.dataBetween(this.#read, this.#examined);
   }
 
-  read(options?: OperationOptions): Promise<ReadResult> {
-    const signal = validateSignal('options.signal', options?.signal);
-    this.#beginRead();
-    if (signal?.aborted) return Promise.reject(abortError(signal));
-    let result: ReadResult | null;
-    try {
-      result = this.#tryComplete(0);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return result !== null ? Promise.resolve(result) : this.#waitAsync(0, signal);
+  protected readCore(signal: AbortSignal | undefined): ReadResult | Promise<ReadResult> {
+    return this.#tryComplete(0) ?? this.#waitAsync(0, signal);
   }
 
-  protected override readAtLeastCore(minimumSize: number, options?: OperationOptions): Promise<ReadResult> {
-    const signal = validateSignal('options.signal', options?.signal);
-    this.#beginRead();
-    if (signal?.aborted) return Promise.reject(abortError(signal));
-    try {
-      this.#checkFits(minimumSize);
-      const result = this.#tryComplete(minimumSize);
-      if (result !== null) return Promise.resolve(result);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.#waitAsync(minimumSize, signal);
+  protected override readAtLeastCore(minimumSize: number, signal: AbortSignal | undefined): ReadResult | Promise<ReadResult> {
+    this.#checkFits(minimumSize);
+    return this.#tryComplete(minimumSize) ?? this.#waitAsync(minimumSize, signal);
   }
 
-  /** Blocks the thread (in `Atomics.wait`) until data, completion or a cancel arrives: for CPU-only workers. */
+  protected tryReadCore(): ReadResult | null {
+    return this.#tryComplete(0);
+  }
+
+  /**
+   * Blocks the thread (in `Atomics.wait`) until data, completion or a cancel arrives: for CPU-only
+   * workers. Fails at once with ERR_PIPE_SAME_THREAD_WAIT when the writer is held by this thread.
+   */
   readSync(): ReadResult {
-    this.#beginRead();
-    const result = this.#tryComplete(0);
-    if (result !== null) return result;
-    this.#pending = true;
+    this.checkUsable();
+    if (this.isReadPending || this.isResultOutstanding || this.#waiting) throw new ReadPendingError();
+    const ready = this.#tryComplete(0);
+    if (ready !== null) return this.deliveredSync(ready);
+    if (this.#ring.heldHere('writer')) throw new SameThreadWaitError('readSync');
     const entry = trackPending(this.#ring.name, 'readSync', 'data');
+    this.#beginWait(0);
     try {
-      const spun = this.#spin(0);
-      if (spun !== null) return spun;
-      let announced = false;
-      for (;;) {
-        const seq = this.#prepareWait(0);
-        if (!announced) {
-          announced = true;
-          this.#ring.claimWriterWakeup();
-        }
-        const ready = this.#tryComplete(0);
-        if (ready !== null) return ready;
-        this.#checkWhileWaiting(0);
-        this.#h[L.READER_WAITS]!++;
-        if (waitSyncSlice(this.#h, L.DATA_SEQ, seq) === 'ok') this.#h[L.READER_WAKEUPS]!++;
-      }
+      return this.deliveredSync(blockUntil(this.#h, kReaderChannel, () => this.#checkWaiting(0)));
     } finally {
       untrackPending(entry);
       this.#endWait();
     }
   }
 
-  tryRead(): ReadResult | null {
-    this.#beginRead();
-    const result = this.#tryComplete(0);
-    if (result === null) this.#reading = Reading.Tentative;
-    return result;
-  }
-
-  advanceTo(consumed: SequencePosition, examined: SequencePosition = consumed): void {
-    if (!(consumed instanceof SequencePosition)) throw new InvalidArgumentTypeError('consumed', consumed, 'a SequencePosition');
-    if (!(examined instanceof SequencePosition)) throw new InvalidArgumentTypeError('examined', examined, 'a SequencePosition');
-    this.#checkUsable();
-    if (this.#reading === Reading.None) throw new NoReadToAdvanceError();
+  protected advanceToCore(consumed: SequencePosition, examined: SequencePosition): void {
     const consumedOffset = consumed.segment === null ? -1 : this.#offsetInLastRead(consumed, 'consumed');
     const examinedOffset = examined.segment === null ? -1 : examined === consumed ? consumedOffset : this.#offsetInLastRead(examined, 'examined');
-    if (consumedOffset >= 0 && examinedOffset >= 0 && examinedOffset < consumedOffset) {
-      throw new AdvanceOutOfRangeError('The examined position must be greater than or equal to the consumed position.');
-    }
-    if (examinedOffset >= 0 && examinedOffset < this.#examinedOffset) {
-      throw new AdvanceOutOfRangeError('The examined position cannot be less than the previously examined position.');
-    }
-    if (consumedOffset >= 0 && consumedOffset < this.#readOffset) {
-      throw new AdvanceOutOfRangeError('The consumed position is before what was already consumed.');
-    }
+    checkAdvanceOrder(consumedOffset, examinedOffset, this.#examinedOffset);
+    if (consumedOffset >= 0 && consumedOffset < this.#readOffset) throw positionOutsideLastRead('consumed');
     const h = this.#h;
     // READ_POS before EXAMINED_POS (the writer loads them in the other order): a writer that sees the
     // new examined position also sees the consumed one that came with it.
@@ -163,39 +104,37 @@ export class SharedPipeReader extends PipeReader {
       Atomics.store(h, L.READ_POS, next | 0);
     }
     if (examinedOffset >= 0 || consumedOffset > this.#examinedOffset) {
-      // A single-argument advanceTo that consumed past what was examined moves examined along.
       const position = examinedOffset >= consumedOffset ? examined : consumed;
       this.#examined = position === consumed && consumedOffset >= 0 ? this.#read : this.#ringPosition(position);
       this.#examinedOffset = Math.max(examinedOffset, consumedOffset);
       Atomics.store(h, L.EXAMINED_POS, this.#examined | 0);
     }
-    this.#reading = Reading.None;
     this.#first = this.#second = null;
     // Decide under the state change, signal after it: positions are stored, now wake a sleeping writer.
     this.#ring.claimWriterWakeup();
   }
 
   /** Thread-safe: works on a moved end too, and wakes a reader blocked in another thread. */
-  cancelPendingRead(): void {
+  protected cancelPendingReadCore(): void {
     this.#ring.setBits(L.READ_CANCEL);
     this.#ring.wakeReader();
   }
 
-  complete(error?: Error): void {
-    if (error !== undefined && error !== null && !(error instanceof Error)) throw new InvalidArgumentTypeError('error', error, 'an Error or undefined');
-    if (this.#moved) throw new PipeEndMovedError('reader');
-    if (this.#completed) return;
-    this.#completed = true;
-    this.#reading = Reading.None;
-    this.#ring.complete('reader', error ?? undefined);
+  protected completeCore(error: Error | undefined): void {
+    this.#first = this.#second = null;
+    this.#ring.complete('reader', error);
     this.#ring.detach('reader');
   }
 
-  /** Moves this end: send the handle to another thread and revive it there with `SharedPipe.reader(handle)`. */
+  /**
+   * Moves this end: send the handle to another thread and revive it there with
+   * `SharedPipe.reader(handle)`. Not while a read is pending or its result still needs `advanceTo`.
+   */
   handle(): SharedPipeHandle {
-    this.#checkUsable();
-    if (this.#pending || this.#reading !== Reading.None) throw new ReadPendingError();
-    this.#moved = true;
+    this.checkUsable();
+    if (this.isReadPending || this.isResultOutstanding || this.#waiting) throw new ReadPendingError();
+    this.markMoved();
+    this.#first = this.#second = null;
     this.#ring.detach('reader');
     return makeHandle('reader', this.#ring.buffer);
   }
@@ -213,20 +152,8 @@ export class SharedPipeReader extends PipeReader {
     return movedEnd(this.#ring, 'reader', this.handle());
   }
 
-  // ---- internals
-
-  #checkUsable(): void {
-    if (this.#moved) throw new PipeEndMovedError('reader');
-    if (this.#completed) throw new PipeCompletedError('reader');
-  }
-
-  #beginRead(): void {
-    this.#checkUsable();
-    if (this.#pending || this.#reading === Reading.Active) throw new ReadPendingError();
-  }
-
   #checkFits(minimumSize: number): void {
-    const held = this.#dataBetween(this.#read, this.#examined);
+    const held = this.#ring.dataBetween(this.#read, this.#examined);
     if (minimumSize > this.#capacity || held + minimumSize > this.#capacity) {
       throw new FrameTooLargeError(held > 0 ? `Reading at least ${minimumSize} more bytes beyond the ${held} unconsumed bytes held` : `Reading at least ${minimumSize} bytes`, held + minimumSize, this.#capacity);
     }
@@ -241,14 +168,13 @@ export class SharedPipeReader extends PipeReader {
     const completed = (state & L.WRITER_COMPLETED) !== 0;
     const canceled = (state & L.READ_CANCEL) !== 0 && this.#ring.takeBit(L.READ_CANCEL);
     if (!canceled && !completed) {
-      const unexamined = this.#dataBetween(this.#examined, write);
+      const unexamined = this.#ring.dataBetween(this.#examined, write);
       if (unexamined === 0 || unexamined < minimumSize) return null;
     }
     return this.#result(write, canceled, completed);
   }
 
   #result(write: number, canceled: boolean, completed: boolean): ReadResult {
-    this.#reading = canceled ? Reading.Tentative : Reading.Active;
     this.#h[L.READS]!++;
     const used = (write - this.#read) >>> 0;
     if (used === 0) {
@@ -259,14 +185,21 @@ export class SharedPipeReader extends PipeReader {
     const readIndex = this.#read & this.#mask;
     const lapBase = (this.#read - readIndex) >>> 0;
     const lap = this.#lapAt(lapBase, this.#readOffset - readIndex);
-    const skip = this.#skipWithin(this.#read, used);
+    const skip = this.#ring.skipWithin(this.#read, used);
     let first: RingSegment = lap;
     let second: RingSegment | null = null;
     if (skip >= 0 || readIndex + used > capacity) {
       lap.length = skip >= 0 ? skip & this.#mask : capacity;
       lap.cut = skip >= 0;
-      second = this.#nextLap?.ringBase === ((lapBase + capacity) >>> 0) ? this.#nextLap : new RingSegment(lap.buffer, lapBase + capacity, lap.runningIndex + lap.length);
+      const nextBase = (lapBase + capacity) >>> 0;
+      const nextRunning = lap.runningIndex + lap.length;
+      // Ring positions repeat every 2^32 bytes; running indexes never do, so a lap is reused only
+      // when both match: a segment from an earlier lap of the counter would give wrong offsets.
+      const cached = this.#nextLap;
+      second = cached !== null && cached !== lap && cached.ringBase === nextBase && cached.runningIndex === nextRunning ? cached : new RingSegment(lap.buffer, nextBase, nextRunning);
       second.length = write & this.#mask;
+      second.cut = false;
+      second.next = null;
       lap.next = second;
       this.#nextLap = second;
       if (lap.length === readIndex) {
@@ -277,6 +210,7 @@ export class SharedPipeReader extends PipeReader {
     } else {
       lap.length = readIndex + used;
       lap.cut = false;
+      lap.next = null;
     }
     this.#first = first;
     this.#firstStart = first === lap ? readIndex : 0;
@@ -286,25 +220,13 @@ export class SharedPipeReader extends PipeReader {
   }
 
   #lapAt(lapBase: number, runningIndex: number): RingSegment {
-    if (this.#lap?.ringBase === lapBase) return this.#lap;
-    const lap = this.#nextLap?.ringBase === lapBase ? this.#nextLap : new RingSegment(this.#ring.data, lapBase, runningIndex);
+    const current = this.#lap;
+    if (current !== null && current.ringBase === lapBase && current.runningIndex === runningIndex) return current;
+    const next = this.#nextLap;
+    const lap = next !== null && next.ringBase === lapBase && next.runningIndex === runningIndex ? next : new RingSegment(this.#ring.data, lapBase, runningIndex);
     this.#lap = lap;
+    if (this.#nextLap === lap) this.#nextLap = null;
     return lap;
-  }
-
-  /** Where a skipped tail starts inside [from, from + used), or -1. */
-  #skipWithin(from: number, used: number): number {
-    if (Atomics.load(this.#h, L.SKIP_ACTIVE) === 0) return -1;
-    const skip = Atomics.load(this.#h, L.SKIP_POS) >>> 0;
-    return ((skip - from) >>> 0) < used ? skip : -1;
-  }
-
-  /** Data bytes between two ring positions, less a skipped tail between them. */
-  #dataBetween(from: number, to: number): number {
-    const used = (to - from) >>> 0;
-    if (used === 0) return 0;
-    const skip = this.#skipWithin(from, used);
-    return skip < 0 ? used : used - (this.#capacity - (skip & this.#mask));
   }
 
   #offsetInLastRead(position: SequencePosition, name: string): number {
@@ -319,11 +241,9 @@ export class SharedPipeReader extends PipeReader {
       low = 0;
       high = this.#second.length;
     } else {
-      throw new AdvanceOutOfRangeError(`The ${name} position is outside the last read buffer: the reader has already advanced past it, or it belongs to another buffer.`);
+      throw positionOutsideLastRead(name);
     }
-    if (index < low || index > high) {
-      throw new AdvanceOutOfRangeError(`The ${name} position is outside the last read buffer.`);
-    }
+    if (index < low || index > high) throw positionOutsideLastRead(name);
     return (segment as RingSegment).runningIndex + index;
   }
 
@@ -335,82 +255,51 @@ export class SharedPipeReader extends PipeReader {
     return (segment.ringBase + index) >>> 0;
   }
 
-  /** Announces a sleeping reader, then samples the sequence word: a publish after this is never lost. */
-  #prepareWait(minimumSize: number): number {
+  /** Tells the writer this reader now waits (and for how much), then wakes it if it sleeps: a paused writer may have to let go. */
+  #beginWait(minimumSize: number): void {
+    this.#waiting = true;
     const h = this.#h;
     Atomics.store(h, L.READ_MINIMUM, minimumSize);
     Atomics.store(h, L.READER_BLOCKED, 1);
-    Atomics.store(h, L.READER_WAITING, 1);
-    return Atomics.load(h, L.DATA_SEQ);
-  }
-
-  /** Re-checks a while before sleeping: data that arrives within microseconds costs no wake-up. */
-  #spin(minimumSize: number): ReadResult | null {
-    for (let i = 0; i < L.kSpinBeforeSleep; i++) {
-      const result = this.#tryComplete(minimumSize);
-      if (result !== null) return result;
-    }
-    return null;
-  }
-
-  /** Fails instead of sleeping when no progress is possible. */
-  #checkWhileWaiting(minimumSize: number): void {
-    const h = this.#h;
-    const need = Atomics.load(h, L.WRITER_NEED);
-    const write = Atomics.load(h, L.WRITE_POS) >>> 0;
-    const free = this.#capacity - ((write - this.#read) >>> 0);
-    // Waiting for data with the ring full of unconsumed bytes, or while the writer waits for room that
-    // only this reader can free: no byte can ever arrive. Only a completion could still come; failing
-    // now names the real problem (a message larger than the ring) instead of waiting on that.
-    if (free === 0 || need > 0) {
-      const unexamined = this.#dataBetween(this.#examined, write);
-      if ((free === 0 || free < need) && unexamined < Math.max(1, minimumSize) && (Atomics.load(h, L.STATE) & L.WRITER_COMPLETED) === 0) {
-        const held = this.#dataBetween(this.#read, write);
-        throw new FrameTooLargeError(`Waiting for ${Math.max(1, minimumSize)} more bytes while holding ${held} unconsumed bytes`, held + Math.max(1, minimumSize), this.#capacity);
-      }
-      this.#ring.wakeWriter();
-    }
+    this.#ring.claimWriterWakeup();
   }
 
   #endWait(): void {
     const h = this.#h;
-    Atomics.store(h, L.READER_WAITING, 0);
     Atomics.store(h, L.READER_BLOCKED, 0);
     Atomics.store(h, L.READ_MINIMUM, 0);
-    this.#pending = false;
+    this.#waiting = false;
+  }
+
+  /** The wait's check: a result, or null to sleep; fails when no byte can ever arrive. */
+  #checkWaiting(minimumSize: number): ReadResult | null {
+    if (this.isCompletedEnd) throw new PipeCompletedError('reader');
+    const ready = this.#tryComplete(minimumSize);
+    if (ready !== null) return ready;
+    // The ring is full of bytes this reader holds and it waits for more: no byte can ever arrive
+    // (a line or frame larger than the ring). Nothing waits forever for that: the read fails and names it.
+    const h = this.#h;
+    const write = Atomics.load(h, L.WRITE_POS) >>> 0;
+    if (((write - this.#read) >>> 0) === this.#capacity) {
+      const wanted = Math.max(1, minimumSize);
+      // Judged on this one load of the write position: bytes published since the check above are
+      // not a deadlock, the next check returns them.
+      if (this.#ring.dataBetween(this.#examined, write) < wanted && (Atomics.load(h, L.STATE) & L.WRITER_COMPLETED) === 0) {
+        const held = this.#ring.dataBetween(this.#read, write);
+        throw new FrameTooLargeError(`Waiting for ${wanted} more bytes while holding ${held} unconsumed bytes`, held + wanted, this.#capacity);
+      }
+    }
+    return null;
   }
 
   async #waitAsync(minimumSize: number, signal: AbortSignal | undefined): Promise<ReadResult> {
-    this.#pending = true;
-    const h = this.#h;
-    const onAbort = (): void => {
-      Atomics.notify(h, L.DATA_SEQ);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    let announced = false;
     const entry = trackPending(this.#ring.name, minimumSize > 0 ? 'readAtLeast' : 'read', minimumSize > 0 ? `at least ${minimumSize} unexamined bytes` : 'data');
+    this.#beginWait(minimumSize);
     try {
-      const spun = this.#spin(minimumSize);
-      if (spun !== null) return resumeOn(this.#scheduler, spun);
-      for (;;) {
-        if (this.#completed) throw new PipeCompletedError('reader');
-        const seq = this.#prepareWait(minimumSize);
-        if (!announced) {
-          announced = true;
-          // A writer that waits (paused, or keeping room for its next batch) must hear that this
-          // reader now waits for data: it will free nothing until more arrives.
-          this.#ring.claimWriterWakeup();
-        }
-        const ready = this.#tryComplete(minimumSize);
-        if (ready !== null) return resumeOn(this.#scheduler, ready);
-        if (signal?.aborted) throw abortError(signal);
-        this.#checkWhileWaiting(minimumSize);
-        h[L.READER_WAITS]!++;
-        if ((await waitAsyncSlice(h, L.DATA_SEQ, seq, kWaitSliceMs)) === 'ok') h[L.READER_WAKEUPS]!++;
-      }
+      const result = await waitUntil(this.#h, kReaderChannel, () => this.#checkWaiting(minimumSize), signal);
+      return resumeOn(this.#scheduler, result);
     } finally {
       untrackPending(entry);
-      signal?.removeEventListener('abort', onAbort);
       this.#endWait();
     }
   }

@@ -1,41 +1,36 @@
-import {
-  abortError,
-  FlushPendingError,
-  FrameTooLargeError,
-  InvalidArgumentTypeError,
-  InvalidArgumentValueError,
-  PipeCompletedError,
-  PipeEndMovedError,
-  RingFullError,
-  validateInteger,
-  validateSignal,
-  WriteBeyondMemoryError,
-} from '../errors.js';
+import { FlushPendingError, PipeCompletedError, SameThreadWaitError } from '../errors.js';
 import { channels } from '../diagnostics/channels.js';
 import { trackPending, untrackPending, type PendingOperation } from '../diagnostics/pending-operations.js';
 import { PipeWriter, toBytes } from '../pipe/pipe-writer.js';
-import { flushResult, settledFlush, type FlushResult, type OperationOptions } from '../pipe/results.js';
+import { flushResult, type FlushResult } from '../pipe/results.js';
 import { kMove, type MovedEnd } from '../scheduling/movable.js';
 import { PipeScheduler, resumeOn } from '../scheduling/scheduler.js';
 import * as L from './layout.js';
 import { kDataOffset } from './layout.js';
-import { kWaitSliceMs, waitAsyncSlice, waitSyncSlice } from './ring-wait.js';
+import { blockUntil, kWriterChannel, waitUntil, waitUntilUnref } from './ring-wait.js';
 import { movedEnd, SharedRing, type RingStats } from './shared-ring.js';
 import { makeHandle, type SharedPipeHandle } from './shared-pipe-handle.js';
 
-/** The smallest room a flush waits for, so the next small write never finds the ring full. */
-const kMinimumReserve = 4096;
+/** The smallest block the writer owns when the ring has no room: the next flush copies it in. */
+const kMinimumOwnedBlock = 16 * 1024;
 
-const enum Until {
-  /** The flush may return: not paused, and room for the next batch. */
-  Flushed,
-  /** Any room at all, for a write() larger than the free space. */
-  Room,
+const enum Memory {
+  None = 0,
+  /** The last `getMemory` handed out ring bytes at the cursor (zero copy). */
+  Ring = 1,
+  /** It handed out a block the writer owns; advanced bytes queue behind what the ring holds. */
+  Owned = 2,
 }
 
 /**
- * The writing end of a SharedPipe. `getMemory` hands out contiguous free ring bytes (skipping the
- * tail of the ring when a request does not fit before the end); `flush` publishes them.
+ * The writing end of a SharedPipe. `getMemory` hands out contiguous free ring bytes when there are
+ * some (skipping the tail of the ring when a request does not fit before the end), otherwise a block
+ * this end owns; `flush` publishes what is in the ring and copies owned bytes in as room frees up.
+ *
+ * A flush waits only when .NET's Pipe would (the flush made the unexamined data reach the pause
+ * threshold, until it falls below the resume threshold) and while bytes the pipe owns cannot yet be
+ * placed in the ring. Canceling or aborting that wait never drops a byte: what is owned is still
+ * placed, in order, before anything written later.
  */
 export class SharedPipeWriter extends PipeWriter {
   readonly #ring: SharedRing;
@@ -46,11 +41,10 @@ export class SharedPipeWriter extends PipeWriter {
   readonly #buffer: SharedArrayBuffer;
   readonly #capacity: number;
   readonly #mask: number;
-  readonly #maxMemory: number;
 
   /** Published write position (WRITE_POS). */
   #write: number;
-  /** Where the next advanced byte lands: #write plus unflushed bytes and an applied skip. */
+  /** Where the next ring byte lands: #write plus advanced, unpublished bytes and an applied skip. */
   #cursor: number;
   /** Cached consumed and examined positions of the reader; reloaded only when they are not enough. */
   #read: number;
@@ -60,15 +54,19 @@ export class SharedPipeWriter extends PipeWriter {
   #skipLength = 0;
   #skipApplied = false;
   #publishedSkipEnd = 0;
-  #view: Uint8Array | null = null;
+  #memory = Memory.None;
+  /** The block of the last owned `getMemory`, and how much of it is already queued. */
+  #block: Uint8Array | null = null;
+  #blockUsed = 0;
+  /** Bytes the pipe owns that are not in the ring yet, oldest first. */
+  #owned: Uint8Array[] = [];
+  #ownedStart = 0;
+  #ownedBytes = 0;
   #paused = false;
-  #largestHint = 0;
-  #lastBatch = 0;
-  #pending = false;
-  /** A write() larger than the free space is copying in turns. */
-  #writing = false;
-  #moved = false;
-  #completed = false;
+  /** A background placement of owned bytes (after a canceled wait, or a completion that must wait for them). */
+  #draining: Promise<void> | null = null;
+  /** complete() came while owned bytes were still outside the ring: the completion follows the last byte. */
+  #completing = false;
   #readerError: Error | undefined;
 
   /** @internal Use `new SharedPipe().writer` or `SharedPipe.writer(handle)`. */
@@ -81,7 +79,6 @@ export class SharedPipeWriter extends PipeWriter {
     this.#buffer = ring.buffer;
     this.#capacity = ring.capacity;
     this.#mask = ring.mask;
-    this.#maxMemory = ring.capacity / 2;
     this.#write = this.#cursor = Atomics.load(this.#h, L.WRITE_POS) >>> 0;
     this.#read = Atomics.load(this.#h, L.READ_POS) >>> 0;
     this.#examined = Atomics.load(this.#h, L.EXAMINED_POS) >>> 0;
@@ -89,136 +86,100 @@ export class SharedPipeWriter extends PipeWriter {
       const skip = Atomics.load(this.#h, L.SKIP_POS) >>> 0;
       this.#publishedSkipEnd = (skip + this.#capacity - (skip & this.#mask)) >>> 0;
     }
-    const pause = ring.pauseWriterThreshold;
-    this.#paused = pause > 0 && ((this.#write - this.#examined) >>> 0) >= pause;
   }
 
-  /** Contiguous ring memory of at least `max(sizeHint, 1)` bytes (at most half the capacity). */
-  getMemory(sizeHint = 0): Uint8Array {
-    this.#checkUsable();
-    validateInteger('sizeHint', sizeHint, 0);
-    if (sizeHint > this.#maxMemory) {
-      throw new InvalidArgumentValueError('sizeHint', sizeHint, `must be <= ${this.#maxMemory} (half the ring capacity): a larger block could never be contiguous`);
+  protected getMemoryCore(need: number): Uint8Array {
+    this.#dropUnappliedSkip();
+    if (this.#ownedBytes === 0 && !this.#completing) {
+      const view = this.#ringMemory(need);
+      if (view !== null) {
+        this.#memory = Memory.Ring;
+        return view;
+      }
     }
-    const need = Math.max(1, sizeHint);
-    const view = this.#view;
-    if (view !== null && view.length >= need) return view;
-    if (need > this.#largestHint) this.#largestHint = need;
-    if (!this.#skipApplied) this.#skipLength = 0;
-    const cursor = this.#cursor;
-    const index = cursor & this.#mask;
-    const tail = this.#capacity - index;
-    const needed = tail >= need ? need : tail + need;
-    let free = this.#capacity - ((cursor - this.#read) >>> 0);
-    if (free < needed) {
-      this.#reloadRead();
-      free = this.#capacity - ((cursor - this.#read) >>> 0);
-      if (free < needed) throw new RingFullError(need, free);
-    }
-    if (tail >= need) {
-      // A view made from the buffer costs half of a subarray of the data view.
-      this.#view = new Uint8Array(this.#buffer, kDataOffset + index, Math.min(tail, free));
-    } else {
-      // Skip the tail rather than hand out memory that wraps: the reader is told where the skip starts.
-      this.#skipPosition = cursor;
-      this.#skipLength = tail;
-      this.#view = new Uint8Array(this.#buffer, kDataOffset, Math.min(this.#capacity, free - tail));
-    }
-    return this.#view;
+    this.#memory = Memory.Owned;
+    const block = this.#block;
+    if (block !== null && block.length - this.#blockUsed >= need) return block.subarray(this.#blockUsed);
+    this.#block = new Uint8Array(Math.max(kMinimumOwnedBlock, need));
+    this.#blockUsed = 0;
+    return this.#block;
   }
 
-  advance(bytes: number): void {
-    validateInteger('bytes', bytes, 0);
-    if (this.#moved) throw new PipeEndMovedError('writer');
-    const available = this.#view === null ? 0 : this.#view.length;
-    if (bytes > available) throw new WriteBeyondMemoryError(bytes, available);
-    if (bytes === 0) return;
-    this.#view = null;
+  protected advanceCore(bytes: number): void {
     // A completed reader discards what is written: the memory stays free for reuse.
-    if ((Atomics.load(this.#h, L.STATE) & L.READER_COMPLETED) !== 0) {
+    if (this.#ring.isCompleted('reader')) {
       this.#skipLength = 0;
       return;
     }
-    if (this.#skipLength > 0 && !this.#skipApplied) {
-      this.#cursor = (this.#cursor + this.#skipLength) >>> 0;
-      this.#skipApplied = true;
+    if (this.#memory === Memory.Owned) {
+      const block = this.#block!;
+      this.#queue(block.subarray(this.#blockUsed, this.#blockUsed + bytes));
+      this.#blockUsed += bytes;
+    } else {
+      if (this.#skipLength > 0 && !this.#skipApplied) {
+        this.#cursor = (this.#cursor + this.#skipLength) >>> 0;
+        this.#skipApplied = true;
+      }
+      this.#cursor = (this.#cursor + bytes) >>> 0;
     }
-    this.#cursor = (this.#cursor + bytes) >>> 0;
     this.#unflushed += bytes;
   }
 
-  flush(options?: OperationOptions): Promise<FlushResult> {
-    const signal = validateSignal('options.signal', options?.signal);
-    if (this.#moved) throw new PipeEndMovedError('writer');
-    if (this.#pending || this.#writing) throw new FlushPendingError();
-    if (signal?.aborted) return Promise.reject(abortError(signal));
+  protected flushCore(signal: AbortSignal | undefined): FlushResult | Promise<FlushResult> {
+    this.#countFlush();
     this.#publish();
-    return this.#finish(signal);
+    return this.#check() ?? this.#waitAsync(signal);
   }
 
-  /** Blocks the thread (in `Atomics.wait`) while the reader is behind: for workers that may block. */
-  flushSync(): FlushResult {
-    if (this.#moved) throw new PipeEndMovedError('writer');
-    if (this.#pending) throw new FlushPendingError();
-    this.#publish();
-    return this.#waitSync(Until.Flushed);
-  }
-
-  /** Copies `data` into the ring (across its end if need be; larger than the ring, in turns) and flushes. */
-  override write(data: Uint8Array | string, options?: OperationOptions): Promise<FlushResult> {
-    this.#checkUsable();
-    const bytes = toBytes(data);
-    const signal = validateSignal('options.signal', options?.signal);
-    if (this.#pending || this.#writing) throw new FlushPendingError();
+  protected override writeCore(bytes: Uint8Array, signal: AbortSignal | undefined): FlushResult | Promise<FlushResult> {
     const state = Atomics.load(this.#h, L.STATE);
-    if ((state & L.READER_FAULTED) !== 0) return Promise.reject(this.#readerFailure());
-    if ((state & L.READER_COMPLETED) !== 0) return settledFlush(false, true);
-    if (signal?.aborted) return Promise.reject(abortError(signal));
-    this.#view = null;
-    if (!this.#skipApplied) this.#skipLength = 0;
-    const copied = this.#copyIn(bytes, 0);
-    if (copied === bytes.length) {
-      this.#publish();
-      return this.#finish(signal);
-    }
-    return this.#writeInTurns(bytes, copied, signal);
+    if ((state & L.READER_FAULTED) !== 0) throw this.#readerFailure();
+    if ((state & L.READER_COMPLETED) !== 0) return flushResult(false, true);
+    this.#take(bytes);
+    return this.flushCore(signal);
   }
 
-  /** Blocking `write` for workers: waits for room in `Atomics.wait`. */
+  /**
+   * Blocks the thread (in `Atomics.wait`) while the flush must wait: for workers that may block.
+   * Fails at once with ERR_PIPE_SAME_THREAD_WAIT when it would wait for a reader held by this thread.
+   */
+  flushSync(): FlushResult {
+    this.#beginSync();
+    this.#countFlush();
+    this.#publish();
+    return this.#check() ?? this.#waitSync('flushSync');
+  }
+
+  /** Blocking `write` for workers: hands all of `data` to the pipe, then waits as `flushSync` does. */
   writeSync(data: Uint8Array | string): FlushResult {
-    this.#checkUsable();
+    this.#beginSync();
     const bytes = toBytes(data);
-    if (this.#pending) throw new FlushPendingError();
-    this.#view = null;
-    if (!this.#skipApplied) this.#skipLength = 0;
-    let offset = 0;
-    for (;;) {
-      const state = Atomics.load(this.#h, L.STATE);
-      if ((state & L.READER_FAULTED) !== 0) throw this.#readerFailure();
-      if ((state & L.READER_COMPLETED) !== 0) return flushResult(false, true);
-      offset = this.#copyIn(bytes, offset);
-      this.#publish();
-      if (offset === bytes.length) return this.#waitSync(Until.Flushed);
-      const room = this.#waitSync(Until.Room);
-      if (room.isCanceled || room.isCompleted) return room;
-    }
+    const state = Atomics.load(this.#h, L.STATE);
+    if ((state & L.READER_FAULTED) !== 0) throw this.#readerFailure();
+    if ((state & L.READER_COMPLETED) !== 0) return flushResult(false, true);
+    this.#take(bytes);
+    this.#countFlush();
+    this.#publish();
+    return this.#check() ?? this.#waitSync('writeSync');
   }
 
   /** Thread-safe: works on a moved end too, and wakes a writer blocked in another thread. */
-  cancelPendingFlush(): void {
+  protected cancelPendingFlushCore(): void {
     this.#ring.setBits(L.FLUSH_CANCEL);
     this.#ring.wakeWriter();
   }
 
-  complete(error?: Error): void {
-    if (error !== undefined && error !== null && !(error instanceof Error)) throw new InvalidArgumentTypeError('error', error, 'an Error or undefined');
-    if (this.#moved) throw new PipeEndMovedError('writer');
-    if (this.#completed) return;
+  protected completeCore(error: Error | undefined): void {
+    this.#memory = Memory.None;
+    this.#block = null;
     this.#publish();
-    this.#completed = true;
-    this.#view = null;
-    this.#ring.complete('writer', error ?? undefined);
-    this.#ring.detach('writer');
+    if (error === undefined && this.#ownedBytes > 0 && !this.#ring.isCompleted('reader')) {
+      // The reader must see every byte before it sees the completion: place the rest first.
+      this.#completing = true;
+      this.#drainInBackground();
+      return;
+    }
+    this.#finishCompletion(error);
   }
 
   get unflushedBytes(): number {
@@ -231,10 +192,10 @@ export class SharedPipeWriter extends PipeWriter {
 
   /** Moves this end: send the handle to another thread and revive it there with `SharedPipe.writer(handle)`. */
   handle(): SharedPipeHandle {
-    this.#checkUsable();
-    if (this.#pending || this.#writing || this.#unflushed > 0) throw new FlushPendingError();
-    this.#moved = true;
-    this.#view = null;
+    this.checkUsable();
+    if (this.isFlushPending || this.#unflushed > 0 || this.#ownedBytes > 0 || this.#draining !== null) throw new FlushPendingError();
+    this.markMoved();
+    this.#memory = Memory.None;
     this.#ring.detach('writer');
     return makeHandle('writer', this.#ring.buffer);
   }
@@ -248,15 +209,46 @@ export class SharedPipeWriter extends PipeWriter {
     return movedEnd(this.#ring, 'writer', this.handle());
   }
 
-  // ---- internals
+  #beginSync(): void {
+    this.checkUsable();
+    if (this.isFlushPending) throw new FlushPendingError();
+  }
 
-  #checkUsable(): void {
-    if (this.#moved) throw new PipeEndMovedError('writer');
-    if (this.#completed) throw new PipeCompletedError('writer');
+  /** Stats count the flushes that had bytes to hand over, however many publishes placing them takes. */
+  #countFlush(): void {
+    if (this.#unflushed > 0) this.#h[L.FLUSHES]!++;
   }
 
   #readerFailure(): Error {
     return (this.#readerError ??= this.#ring.readError('reader'));
+  }
+
+  #dropUnappliedSkip(): void {
+    if (!this.#skipApplied) this.#skipLength = 0;
+  }
+
+  /** Contiguous free ring bytes at the cursor (or after skipping the tail), or null when there are too few. */
+  #ringMemory(need: number): Uint8Array | null {
+    const cursor = this.#cursor;
+    const index = cursor & this.#mask;
+    const tail = this.#capacity - index;
+    // Skipping a tail wastes it until the reader passes it: only for blocks up to half the ring.
+    if (tail < need && (this.#skipApplied || need > this.#capacity / 2)) return null;
+    const needed = tail >= need ? need : tail + need;
+    let free = this.#capacity - ((cursor - this.#read) >>> 0);
+    if (free < needed) {
+      this.#reloadRead();
+      free = this.#capacity - ((cursor - this.#read) >>> 0);
+      if (free < needed) return null;
+    }
+    if (tail >= need) {
+      // A view made from the buffer costs half of a subarray of the data view.
+      return new Uint8Array(this.#buffer, kDataOffset + index, Math.min(tail, free));
+    }
+    // Skip the tail rather than hand out memory that wraps: the reader is told where the skip starts.
+    this.#skipPosition = cursor;
+    this.#skipLength = tail;
+    return new Uint8Array(this.#buffer, kDataOffset, Math.min(this.#capacity, free - tail));
   }
 
   #reloadRead(): void {
@@ -268,7 +260,24 @@ export class SharedPipeWriter extends PipeWriter {
     }
   }
 
-  /** Copies as much of `bytes` from `offset` as fits, across the end of the ring if need be. */
+  /** Hands all of `bytes` to the pipe: into the ring as far as it fits, the rest copied into owned memory. */
+  #take(bytes: Uint8Array): void {
+    this.#memory = Memory.None;
+    this.#dropUnappliedSkip();
+    let copied = 0;
+    if (this.#ownedBytes === 0) copied = this.#copyIn(bytes, 0);
+    // The caller may reuse its buffer as soon as the returned promise settles (even canceled), so
+    // what does not fit now is copied, never kept by reference.
+    if (copied < bytes.length) this.#queue(bytes.slice(copied));
+    this.#unflushed += bytes.length;
+  }
+
+  #queue(chunk: Uint8Array): void {
+    this.#owned.push(chunk);
+    this.#ownedBytes += chunk.length;
+  }
+
+  /** Copies as much of `bytes` from `offset` as fits at the cursor, across the end of the ring if need be. */
   #copyIn(bytes: Uint8Array, offset: number): number {
     const want = bytes.length - offset;
     let free = this.#capacity - ((this.#cursor - this.#read) >>> 0);
@@ -283,13 +292,32 @@ export class SharedPipeWriter extends PipeWriter {
     this.#data.set(offset === 0 && first === bytes.length ? bytes : bytes.subarray(offset, offset + first), index);
     if (count > first) this.#data.set(bytes.subarray(offset + first, offset + count), 0);
     this.#cursor = (this.#cursor + count) >>> 0;
-    this.#unflushed += count;
     return offset + count;
   }
 
-  /** Makes advanced bytes readable, then wakes the reader if it sleeps. */
+  /** Moves owned bytes into the ring as far as they fit, oldest first. */
+  #place(): void {
+    const owned = this.#owned;
+    while (owned.length > 0) {
+      const chunk = owned[0]!;
+      const end = this.#copyIn(chunk, this.#ownedStart);
+      this.#ownedBytes -= end - this.#ownedStart;
+      if (end < chunk.length) {
+        this.#ownedStart = end;
+        return;
+      }
+      owned.shift();
+      this.#ownedStart = 0;
+    }
+  }
+
+  /** Places what it can, then makes the ring bytes readable, wakes the reader if it sleeps and decides a pause. */
   #publish(): void {
-    if (this.#unflushed === 0) return;
+    if (this.#ownedBytes > 0) this.#place();
+    this.#unflushed = 0;
+    const next = this.#cursor;
+    const previous = this.#write;
+    if (next === previous) return;
     const h = this.#h;
     if (this.#skipApplied) {
       Atomics.store(h, L.SKIP_POS, this.#skipPosition | 0);
@@ -299,205 +327,148 @@ export class SharedPipeWriter extends PipeWriter {
       this.#skipApplied = false;
       this.#skipLength = 0;
     }
-    const next = this.#cursor;
-    const previous = this.#write;
     if (next < previous) Atomics.add(h, L.WRITE_LAPS, 1);
     Atomics.store(h, L.WRITE_POS, next | 0);
     this.#write = next;
-    this.#lastBatch = this.#unflushed;
-    this.#unflushed = 0;
-    h[L.FLUSHES]!++;
+    // Decide the pause under the state change (the position is stored), then signal the reader.
+    this.#decidePause(previous, next);
     this.#ring.claimReaderWakeup();
-    const pause = this.#ring.pauseWriterThreshold;
-    if (pause > 0 && !this.#paused && ((next - this.#examined) >>> 0) >= pause) {
-      this.#examined = Atomics.load(h, L.EXAMINED_POS) >>> 0;
-      const unexamined = (next - this.#examined) >>> 0;
-      // Pausing is an edge, as in .NET: the flush that crosses the threshold pauses, not every flush
-      // above it. A reader waiting for more than has been sent must get it: such a flush never pauses.
-      const crossed = ((previous - this.#examined) >>> 0) < pause && unexamined >= pause;
-      if (crossed && unexamined >= Atomics.load(h, L.READ_MINIMUM) && (Atomics.load(h, L.STATE) & L.READER_COMPLETED) === 0) {
-        this.#paused = true;
-        h[L.PAUSES]!++;
-        if (channels.pause.hasSubscribers) channels.pause.publish({ pipe: this.#ring.name, unexamined });
-      }
-    }
-  }
-
-  #finish(signal: AbortSignal | undefined): Promise<FlushResult> {
-    let result: FlushResult | null;
-    try {
-      result = this.#check(Until.Flushed, 0);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return result !== null ? settledFlush(result.isCanceled, result.isCompleted) : this.#waitAsync(Until.Flushed, signal);
   }
 
   /**
-   * The room a returning flush keeps for the next batch of the same size: contiguous (counting a
-   * tail to skip) when the writer uses getMemory, plain room when it only uses write().
+   * Pausing is an edge, as in .NET: the flush whose data crosses the threshold pauses, not every flush
+   * above it, and counting data bytes only (a skipped tail is none). A reader waiting for more than
+   * has been sent must get it: such a flush never pauses.
    */
-  #reserve(): number {
-    const size = Math.min(this.#maxMemory, Math.max(kMinimumReserve, this.#largestHint, this.#lastBatch));
-    return this.#largestHint > 0 ? this.#needed(size) : size;
+  #decidePause(previous: number, next: number): void {
+    const pause = this.#ring.pauseWriterThreshold;
+    if (pause === 0 || this.#paused) return;
+    const ring = this.#ring;
+    if (ring.dataBetween(this.#examined, next) < pause) return;
+    const h = this.#h;
+    this.#examined = Atomics.load(h, L.EXAMINED_POS) >>> 0;
+    const unexamined = ring.dataBetween(this.#examined, next);
+    const before = ring.dataBetween(this.#examined, previous);
+    if (before < pause && unexamined >= pause && unexamined >= Atomics.load(h, L.READ_MINIMUM) && !ring.isCompleted('reader')) {
+      this.#paused = true;
+      h[L.PAUSES]!++;
+      if (channels.pause.hasSubscribers) channels.pause.publish({ pipe: ring.name, unexamined });
+    }
   }
 
-  /** Room needed for `size` contiguous bytes at the cursor, counting a tail that would be skipped. */
-  #needed(size: number): number {
-    const tail = this.#capacity - (this.#cursor & this.#mask);
-    return tail >= size ? size : tail + size;
-  }
-
-  #hasRoom(needed: number): boolean {
-    if (this.#capacity - ((this.#cursor - this.#read) >>> 0) >= needed) return true;
-    this.#reloadRead();
-    return this.#capacity - ((this.#cursor - this.#read) >>> 0) >= needed;
-  }
-
-  /** The flush result if the wait `until` is over (or completion / a cancel ends it), else null. */
-  #check(until: Until, needed: number): FlushResult | null {
+  /** The flush result if the flush need not wait (or a completion or a cancel ends it), else null. */
+  #check(): FlushResult | null {
     const h = this.#h;
     const state = Atomics.load(h, L.STATE);
     if ((state & L.READER_FAULTED) !== 0) throw this.#readerFailure();
     const canceled = (state & L.FLUSH_CANCEL) !== 0 && this.#ring.takeBit(L.FLUSH_CANCEL);
-    if ((state & L.READER_COMPLETED) !== 0) return flushResult(canceled, true);
-    if (canceled) return flushResult(true, false);
-    if (until === Until.Room) return this.#hasRoom(needed) ? flushResult(false, false) : null;
+    if ((state & L.READER_COMPLETED) !== 0) {
+      this.#dropOwned();
+      return flushResult(canceled, true);
+    }
+    if (this.#ownedBytes > 0) this.#publish();
+    if (canceled) {
+      // A cancel ends the wait, not the data: owned bytes keep being placed in the background. The
+      // writer stays paused, as in .NET (E18): the next flush waits again.
+      if (this.#ownedBytes > 0) this.#drainInBackground();
+      return flushResult(true, false);
+    }
+    if (this.#ownedBytes > 0) return null;
     if (this.#paused) {
       this.#examined = Atomics.load(h, L.EXAMINED_POS) >>> 0;
-      const unexamined = (this.#write - this.#examined) >>> 0;
+      const unexamined = this.#ring.dataBetween(this.#examined, this.#write);
+      // A reader waiting for more than is buffered could never get it from a paused writer (.NET's J7).
       if (unexamined >= this.#ring.resumeWriterThreshold && Atomics.load(h, L.READ_MINIMUM) <= unexamined) return null;
       this.#paused = false;
       if (channels.resume.hasSubscribers) channels.resume.publish({ pipe: this.#ring.name, unexamined });
     }
-    // Keeping room for the next batch is a courtesy: a reader waiting for data frees nothing until it
-    // gets more, so then the flush returns at once.
-    return this.#hasRoom(this.#reserve()) || this.#readerStarved() ? flushResult(false, false) : null;
+    return flushResult(false, false);
   }
 
-  /** Announces a sleeping writer and the room it waits for (0: the reader to examine), then samples the sequence word. */
-  #prepareWait(until: Until, needed: number): number {
+  /** The wait's check; while owned bytes wait for room it says how much, and lets a sleeping reader re-check. */
+  #checkWaiting(): FlushResult | null {
+    // complete() during a pending flush ends that flush, as on a Pipe; the bytes still go out.
+    if (this.isCompletedEnd) throw new PipeCompletedError('writer');
+    const done = this.#check();
+    const need = done === null && this.#ownedBytes > 0 ? Math.min(this.#ownedBytes, this.#capacity) : 0;
     const h = this.#h;
-    // Only a write that must place bytes announces a need: the reader may call a wait for it a deadlock.
-    Atomics.store(h, L.WRITER_NEED, until === Until.Room ? needed : 0);
-    Atomics.store(h, L.WRITER_WAITING, 1);
-    return Atomics.load(h, L.SPACE_SEQ);
-  }
-
-  /** Re-checks a while before sleeping: room that frees within microseconds costs no wake-up. */
-  #spin(until: Until, needed: number): FlushResult | null {
-    for (let i = 0; i < L.kSpinBeforeSleep; i++) {
-      const done = this.#check(until, needed);
-      if (done !== null) return done;
+    if (Atomics.load(h, L.WRITER_NEED) !== need) {
+      Atomics.store(h, L.WRITER_NEED, need);
+      // A reader sleeping with the whole ring held must learn that this writer now waits for room.
+      if (need > 0) this.#ring.wakeReader();
     }
-    return null;
-  }
-
-  /** True when the reader waits for data and has examined all there is: it frees nothing until more comes. */
-  #readerStarved(): boolean {
-    const h = this.#h;
-    if (Atomics.load(h, L.READER_BLOCKED) === 0) return false;
-    const unexamined = (this.#write - (Atomics.load(h, L.EXAMINED_POS) >>> 0)) >>> 0;
-    return unexamined < Math.max(1, Atomics.load(h, L.READ_MINIMUM));
-  }
-
-  /** Fails instead of sleeping when the reader can never make room. */
-  #checkWhileWaiting(): void {
-    const h = this.#h;
-    const need = Atomics.load(h, L.WRITER_NEED);
-    if (need === 0) return;
-    const write = this.#write;
-    // EXAMINED_POS (in #readerStarved) before READ_POS, the reverse of the reader's stores (see its advanceTo).
-    const starved = this.#readerStarved();
-    this.#reloadRead();
-    const free = this.#capacity - ((write - this.#read) >>> 0);
-    if (free < need && starved) {
-      const held = (write - this.#read) >>> 0;
-      throw new FrameTooLargeError(`The reader holds ${held} unconsumed bytes and waits for more; writing ${need} more`, held + need, this.#capacity);
-    }
-    // Let a sleeping reader see that this writer waits for room, so it can tell the same.
-    this.#ring.wakeReader();
+    return done;
   }
 
   #endWait(): void {
-    Atomics.store(this.#h, L.WRITER_WAITING, 0);
     Atomics.store(this.#h, L.WRITER_NEED, 0);
   }
 
-  async #waitAsync(until: Until, signal: AbortSignal | undefined, needed = 0): Promise<FlushResult> {
-    this.#pending = true;
-    const h = this.#h;
-    const onAbort = (): void => {
-      Atomics.notify(h, L.SPACE_SEQ);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const entry = this.#track(until === Until.Room ? 'write' : 'flush', until);
+  async #waitAsync(signal: AbortSignal | undefined): Promise<FlushResult> {
+    const entry = this.#track('flush');
     try {
-      const spun = this.#spin(until, needed);
-      if (spun !== null) return resumeOn(this.#scheduler, spun);
-      for (;;) {
-        if (this.#completed && until === Until.Flushed) throw new PipeCompletedError('writer');
-        const seq = this.#prepareWait(until, needed);
-        const done = this.#check(until, needed);
-        if (done !== null) return resumeOn(this.#scheduler, done);
-        if (signal?.aborted) throw abortError(signal);
-        this.#checkWhileWaiting();
-        h[L.WRITER_WAITS]!++;
-        if ((await waitAsyncSlice(h, L.SPACE_SEQ, seq, kWaitSliceMs)) === 'ok') h[L.WRITER_WAKEUPS]!++;
-      }
-    } finally {
-      untrackPending(entry);
-      signal?.removeEventListener('abort', onAbort);
-      this.#endWait();
-      this.#pending = false;
-    }
-  }
-
-  #waitSync(until: Until, needed = 1): FlushResult {
-    const done = this.#check(until, needed);
-    if (done !== null) return done;
-    this.#pending = true;
-    const h = this.#h;
-    const entry = this.#track('flushSync', until);
-    try {
-      const spun = this.#spin(until, needed);
-      if (spun !== null) return spun;
-      for (;;) {
-        const seq = this.#prepareWait(until, needed);
-        const ready = this.#check(until, needed);
-        if (ready !== null) return ready;
-        this.#checkWhileWaiting();
-        h[L.WRITER_WAITS]!++;
-        if (waitSyncSlice(h, L.SPACE_SEQ, seq) === 'ok') h[L.WRITER_WAKEUPS]!++;
-      }
+      const result = await waitUntil(this.#h, kWriterChannel, () => this.#checkWaiting(), signal);
+      return resumeOn(this.#scheduler, result);
+    } catch (error) {
+      // An abort ends the wait, not the data.
+      if (this.#ownedBytes > 0) this.#drainInBackground();
+      throw error;
     } finally {
       untrackPending(entry);
       this.#endWait();
-      this.#pending = false;
     }
   }
 
-  #track(operation: PendingOperation['operation'], until: Until): PendingOperation {
-    const waitingFor = until === Until.Flushed && this.#paused
-      ? `the reader to examine below ${this.#ring.resumeWriterThreshold} bytes`
-      : 'room in the ring';
+  #waitSync(operation: 'flushSync' | 'writeSync'): FlushResult {
+    if (this.#ring.heldHere('reader')) throw new SameThreadWaitError(operation);
+    const entry = this.#track(operation === 'writeSync' ? 'write' : 'flushSync');
+    try {
+      return blockUntil(this.#h, kWriterChannel, () => this.#checkWaiting());
+    } finally {
+      untrackPending(entry);
+      this.#endWait();
+    }
+  }
+
+  /**
+   * Keeps placing owned bytes after nobody waits for them any more. It does not keep the process
+   * alive: it ends when the bytes are placed or the reader completes, and whatever frees room
+   * (the reader advancing or completing, a peer's death) wakes it.
+   */
+  #drainInBackground(): void {
+    if (this.#draining !== null) return;
+    this.#draining = (async () => {
+      try {
+        await waitUntilUnref(this.#h, kWriterChannel, () => {
+          if ((Atomics.load(this.#h, L.STATE) & (L.READER_COMPLETED | L.READER_FAULTED)) !== 0) return true;
+          this.#publish();
+          return this.#ownedBytes === 0 ? true : null;
+        });
+      } finally {
+        this.#draining = null;
+        if (this.#completing && (this.#ownedBytes === 0 || this.#ring.isCompleted('reader'))) this.#finishCompletion(undefined);
+      }
+    })();
+  }
+
+  #finishCompletion(error: Error | undefined): void {
+    this.#completing = false;
+    this.#dropOwned();
+    this.#ring.complete('writer', error);
+    this.#ring.detach('writer');
+  }
+
+  #dropOwned(): void {
+    this.#owned = [];
+    this.#ownedStart = 0;
+    this.#ownedBytes = 0;
+    this.#block = null;
+  }
+
+  #track(operation: PendingOperation['operation']): PendingOperation {
+    const waitingFor = this.#ownedBytes > 0
+      ? `room in the ring for ${this.#ownedBytes} bytes the pipe holds`
+      : `the reader to examine below ${this.#ring.resumeWriterThreshold} bytes`;
     return trackPending(this.#ring.name, operation, waitingFor);
-  }
-
-  async #writeInTurns(bytes: Uint8Array, offset: number, signal: AbortSignal | undefined): Promise<FlushResult> {
-    this.#writing = true;
-    try {
-      let done = offset;
-      while (done < bytes.length) {
-        this.#publish();
-        const room = await this.#waitAsync(Until.Room, signal, 1);
-        if (room.isCanceled || room.isCompleted) return room;
-        done = this.#copyIn(bytes, done);
-      }
-      this.#publish();
-    } finally {
-      this.#writing = false;
-    }
-    return this.#finish(signal);
   }
 }

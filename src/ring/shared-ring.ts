@@ -4,6 +4,7 @@ import {
   InvalidArgumentTypeError,
   InvalidArgumentValueError,
   PeerExitedError,
+  PipeCompletedError,
   PipeEndInUseError,
   serializeError,
   validateInteger,
@@ -102,8 +103,35 @@ export class SharedRing {
     return Atomics.load(this.header, L.STATE);
   }
 
+  /** Where a skipped tail starts inside [from, from + used), or -1. */
+  skipWithin(from: number, used: number): number {
+    if (Atomics.load(this.header, L.SKIP_ACTIVE) === 0) return -1;
+    const skip = Atomics.load(this.header, L.SKIP_POS) >>> 0;
+    return ((skip - from) >>> 0) < used ? skip : -1;
+  }
+
+  /** Data bytes between two ring positions: a skipped tail between them is no data (wrap arithmetic on uint32). */
+  dataBetween(from: number, to: number): number {
+    const used = (to - from) >>> 0;
+    if (used === 0) return 0;
+    const skip = this.skipWithin(from, used);
+    return skip < 0 ? used : used - (this.capacity - (skip & this.mask));
+  }
+
+  /** True when this thread holds the given end: a blocking wait for it could never end. */
+  heldHere(side: RingSide): boolean {
+    return Atomics.load(this.header, side === 'reader' ? L.READER_HOLDER : L.WRITER_HOLDER) === kHolderId;
+  }
+
+  /** True once the given side completed (or its thread died). */
+  isCompleted(side: RingSide): boolean {
+    return (Atomics.load(this.header, L.STATE) & (side === 'reader' ? L.READER_COMPLETED : L.WRITER_COMPLETED)) !== 0;
+  }
+
   /** Takes an end for this thread; a second holder is refused. */
   attach(side: RingSide): void {
+    // A completed end is finished for good: reviving it would let a second writer or reader appear.
+    if (this.isCompleted(side)) throw new PipeCompletedError(side);
     const word = side === 'reader' ? L.READER_HOLDER : L.WRITER_HOLDER;
     const previous = Atomics.compareExchange(this.header, word, 0, kHolderId);
     if (previous !== 0) throw new PipeEndInUseError(side, previous - 1);
