@@ -101,6 +101,17 @@ export class PipeCompletedError extends ThreadpipeError {
   }
 }
 
+/**
+ * A write through a stream adapter (`toWritable`, `toWritableStream`) after the pipe's reader completed:
+ * the bytes could never be read, so the write fails rather than succeed while discarding them.
+ */
+export class ReaderCompletedError extends ThreadpipeError {
+  constructor() {
+    super('The reader of the pipe has completed: the bytes written can never be read.', 'ERR_PIPE_READER_COMPLETED');
+    this.name = 'ReaderCompletedError';
+  }
+}
+
 export class PipeNotCompletedError extends ThreadpipeError {
   constructor() {
     super('Both the reader and the writer have to be completed to reset the pipe.', 'ERR_PIPE_NOT_COMPLETED');
@@ -247,6 +258,7 @@ const rebuilders: Record<string, Rebuild> = {
   ERR_PIPE_READ_PENDING: () => new ReadPendingError(),
   ERR_PIPE_FLUSH_PENDING: () => new FlushPendingError(),
   ERR_PIPE_NOT_COMPLETED: () => new PipeNotCompletedError(),
+  ERR_PIPE_READER_COMPLETED: () => new ReaderCompletedError(),
   ERR_PIPE_PEER_EXITED: (r) => new PeerExitedError(r.message),
   ABORT_ERR: (r) => new AbortError(r.message),
   ERR_SCHEDULER_CLOSED: (r) => new SchedulerClosedError(r.message),

@@ -1,7 +1,7 @@
 export { MemoryPool, ReadOnlySequence, SequencePosition, SequenceReader } from './buffers/index.js';
 export type { MemoryPoolOptions, SequenceSegment } from './buffers/index.js';
 export { Pipe, PipeReader, PipeWriter } from './pipe/index.js';
-export type { DuplexPipe, FlushResult, OperationOptions, PipeOptions, ReadResult } from './pipe/index.js';
+export type { ChunksOptions, DuplexPipe, FlushResult, OperationOptions, PipeOptions, ReadResult } from './pipe/index.js';
 export { channels, pendingOperations, type PendingOperation } from './diagnostics/index.js';
 export { PipeScheduler, PoolScheduler, ThreadScheduler, watchWorker } from './scheduling/index.js';
 export type { PoolSchedulerOptions, ThreadSchedulerOptions } from './scheduling/index.js';
@@ -24,6 +24,7 @@ export {
   PipeEndMovedError,
   PipeNotCompletedError,
   ReadCanceledError,
+  ReaderCompletedError,
   ReadPendingError,
   SchedulerClosedError,
   ExportNotFoundError,

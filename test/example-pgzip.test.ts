@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pgzip, type PgzipResult } from '../dist/examples/pgzip/pgzip.js';
-import { seededRandom, within } from './helpers.js';
+import { randomChunks, seededRandom, within } from './helpers.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const mainScript = join(root, 'dist/examples/pgzip/main.js');
@@ -64,14 +64,7 @@ function collector(options: { slow?: boolean; highWaterMark?: number } = {}): { 
 
 /** Feeds `data` as a stream of irregular pieces (not aligned to any chunk size). */
 function pieces(data: Buffer, seed = 7, max = 100_000): Readable {
-  const random = seededRandom(seed);
-  const parts: Buffer[] = [];
-  for (let at = 0; at < data.length;) {
-    const n = Math.min(data.length - at, 1 + Math.floor(random() * max));
-    parts.push(data.subarray(at, at + n));
-    at += n;
-  }
-  return Readable.from(parts, { objectMode: false });
+  return Readable.from(randomChunks(data, seed, max), { objectMode: false });
 }
 
 async function compress(data: Buffer, options: { level?: number; threads?: number; chunkSize?: number }, source: Readable | AsyncIterable<Uint8Array> = pieces(data)): Promise<{ output: Buffer; result: PgzipResult }> {

@@ -79,7 +79,35 @@ export class TrackingPool extends MemoryPool {
   }
 }
 
-export { seededRandom } from './fixtures/random.js';
+import { seededRandom } from './fixtures/random.js';
+
+export { seededRandom };
+
+/** `size` seeded pseudo-random bytes. */
+export function randomData(seed: number, size: number): Uint8Array {
+  const random = seededRandom(seed);
+  const data = new Uint8Array(size);
+  for (let i = 0; i < size; i += 4) {
+    const value = (random() * 2 ** 32) >>> 0;
+    data[i] = value & 0xff;
+    if (i + 1 < size) data[i + 1] = (value >>> 8) & 0xff;
+    if (i + 2 < size) data[i + 2] = (value >>> 16) & 0xff;
+    if (i + 3 < size) data[i + 3] = value >>> 24;
+  }
+  return data;
+}
+
+/** `data` cut into chunks of 1..maxChunk bytes (random sizes), each its own copy. */
+export function randomChunks(data: Uint8Array, seed: number, maxChunk: number): Uint8Array[] {
+  const random = seededRandom(seed);
+  const chunks: Uint8Array[] = [];
+  for (let offset = 0; offset < data.length;) {
+    const size = Math.min(data.length - offset, 1 + Math.floor(random() * maxChunk));
+    chunks.push(data.slice(offset, offset + size));
+    offset += size;
+  }
+  return chunks;
+}
 
 export function bytes(...values: number[]): Uint8Array {
   return Uint8Array.from(values);

@@ -1,7 +1,8 @@
 import type { ReadOnlySequence } from '../buffers/read-only-sequence.js';
 import { SequenceReader } from '../buffers/sequence-reader.js';
-import { FrameTooLargeError, InvalidArgumentValueError, InvalidFrameError, ReadCanceledError, validateInteger } from '../errors.js';
+import { FrameTooLargeError, InvalidArgumentTypeError, InvalidArgumentValueError, InvalidFrameError, ReadCanceledError, validateInteger } from '../errors.js';
 import type { PipeReader } from '../pipe/pipe-reader.js';
+import { validateReader } from '../pipe/reader-iteration.js';
 import type { PipeWriter } from '../pipe/pipe-writer.js';
 
 /** How a frame's length is written before it: big- or little-endian integers, or an unsigned LEB128 varint. */
@@ -53,12 +54,18 @@ function readPrefix(reader: SequenceReader, prefix: FramePrefix): number | null 
  * until the next step. A length over `maxFrameSize` (or larger than a shared ring could ever hold)
  * rejects with ERR_FRAME_TOO_LARGE as soon as the prefix is read, before the body is buffered; a
  * stream that ends inside a frame rejects with ERR_FRAME_INVALID rather than dropping it silently.
- * The reader is not completed: the caller owns it.
+ * A `maxFrameSize` above the largest length the prefix can express means that largest length. The
+ * arguments are checked at the call. The reader is not completed: the caller owns it.
  */
-export async function* readFrames(reader: PipeReader, options: ReadFramesOptions): AsyncGenerator<ReadOnlySequence> {
-  if (typeof options !== 'object' || options === null) throw new InvalidArgumentValueError('options', options, 'must be an object with prefix and maxFrameSize');
+export function readFrames(reader: PipeReader, options: ReadFramesOptions): AsyncGenerator<ReadOnlySequence> {
+  validateReader(reader);
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentTypeError('options', options, 'an object with prefix and maxFrameSize');
   const prefix = validatePrefix(options.prefix);
-  const maxFrameSize = validateInteger('maxFrameSize', options.maxFrameSize, 0, kPrefixLimit[prefix]);
+  const maxFrameSize = Math.min(validateInteger('maxFrameSize', options.maxFrameSize, 0), kPrefixLimit[prefix]);
+  return frames(reader, prefix, maxFrameSize);
+}
+
+async function* frames(reader: PipeReader, prefix: FramePrefix, maxFrameSize: number): AsyncGenerator<ReadOnlySequence> {
   const capacity = (reader as { capacity?: unknown }).capacity;
   for (;;) {
     const result = await reader.read();

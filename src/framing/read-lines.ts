@@ -1,14 +1,16 @@
 import { ReadOnlySequence } from '../buffers/read-only-sequence.js';
 import { SequencePosition } from '../buffers/sequence-position.js';
 import type { SequenceSegment } from '../buffers/sequence-segment.js';
-import { FrameTooLargeError, ReadCanceledError, validateInteger } from '../errors.js';
+import { FrameTooLargeError, InvalidArgumentTypeError, ReadCanceledError, validateInteger } from '../errors.js';
 import type { PipeReader } from '../pipe/pipe-reader.js';
+import { validateReader } from '../pipe/reader-iteration.js';
 
 export interface ReadLinesOptions {
   /** The longest line accepted, terminator excluded. Default 65536. */
   maxLineLength?: number;
 }
 
+const kDefaultMaxLineLength = 65536;
 const kLF = 0x0a;
 const kCR = 0x0d;
 
@@ -17,10 +19,15 @@ const kCR = 0x0d;
  * sequence over the pipe's memory, valid until the next step. A final line without a terminator is
  * yielded at the end of the stream. A line longer than `maxLineLength` rejects with
  * ERR_FRAME_TOO_LARGE as soon as that is known, before the rest of it is buffered. The reader is not
- * completed: the caller owns it.
+ * completed: the caller owns it. The arguments are checked at the call.
  */
-export async function* readLines(reader: PipeReader, options: ReadLinesOptions = {}): AsyncGenerator<ReadOnlySequence> {
-  const maxLineLength = validateInteger('maxLineLength', options.maxLineLength ?? 65536, 1);
+export function readLines(reader: PipeReader, options: ReadLinesOptions = {}): AsyncGenerator<ReadOnlySequence> {
+  validateReader(reader);
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentTypeError('options', options, 'an object');
+  return lines(reader, validateInteger('maxLineLength', options.maxLineLength ?? kDefaultMaxLineLength, 1));
+}
+
+async function* lines(reader: PipeReader, maxLineLength: number): AsyncGenerator<ReadOnlySequence> {
   // With a \r\n terminator, the \r is not part of the line: allow one byte for it while searching.
   const longestRun = maxLineLength + 1;
   for (;;) {

@@ -1,12 +1,15 @@
 import { Readable, Writable } from 'node:stream';
-import { FlushCanceledError, InvalidArgumentTypeError, ReadCanceledError } from '../errors.js';
-import { PipeReader } from '../pipe/pipe-reader.js';
+import { FlushCanceledError, InvalidArgumentTypeError, ReadCanceledError, ReaderCompletedError } from '../errors.js';
+import type { PipeReader } from '../pipe/pipe-reader.js';
 import { PipeWriter } from '../pipe/pipe-writer.js';
+import { copyOut, validateReader } from '../pipe/reader-iteration.js';
+import type { FlushResult } from '../pipe/results.js';
 
-function checkReader(reader: unknown): PipeReader {
-  if (!(reader instanceof PipeReader)) throw new InvalidArgumentTypeError('reader', reader, 'a PipeReader');
-  return reader;
-}
+/**
+ * The most bytes one write() of the pipe takes from the chunks a Writable gathered (after `cork()`, or
+ * while a write was in flight): small chunks go as one copy and one flush, large ones one by one.
+ */
+const kGatherLimit = 64 * 1024;
 
 function checkWriter(writer: unknown): PipeWriter {
   if (!(writer instanceof PipeWriter)) throw new InvalidArgumentTypeError('writer', writer, 'a PipeWriter');
@@ -21,9 +24,41 @@ async function readCopy(reader: PipeReader): Promise<{ chunk: Uint8Array | null;
     reader.advanceTo(buffer.start);
     throw new ReadCanceledError();
   }
-  const chunk = buffer.length > 0 ? Buffer.from(buffer.toUint8Array().buffer) : null;
+  const chunk = buffer.length > 0 ? copyOut(buffer) : null;
   reader.advanceTo(buffer.end);
   return { chunk, done: result.isCompleted };
+}
+
+/**
+ * Why a write through a stream fails after this flush: a completed reader means the bytes are gone,
+ * so the stream must not report success (a pipeline would finish as if all was delivered).
+ */
+function flushFailure(result: FlushResult): Error | null {
+  if (result.isCompleted) return new ReaderCompletedError();
+  if (result.isCanceled) return new FlushCanceledError();
+  return null;
+}
+
+/** Writes the chunks in order, gathering small ones, and waits for each flush; the first failure ends it. */
+async function writeChunks(target: PipeWriter, chunks: readonly Uint8Array[]): Promise<Error | null> {
+  for (let first = 0; first < chunks.length;) {
+    let end = first + 1;
+    let size = chunks[first]!.length;
+    while (end < chunks.length && size + chunks[end]!.length <= kGatherLimit) size += chunks[end++]!.length;
+    const data = end === first + 1 ? chunks[first]! : Buffer.concat(chunks.slice(first, end), size);
+    const failure = flushFailure(await target.write(data));
+    if (failure !== null) return failure;
+    first = end;
+  }
+  return null;
+}
+
+function completeQuietly(end: PipeReader | PipeWriter, error?: Error): void {
+  try {
+    end.complete(error);
+  } catch {
+    // Already completed: ending or destroying the stream must not fail for it.
+  }
 }
 
 /**
@@ -32,7 +67,7 @@ async function readCopy(reader: PipeReader): Promise<{ chunk: Uint8Array | null;
  * destroys it.
  */
 export function toReadable(reader: PipeReader): Readable {
-  const source = checkReader(reader);
+  const source = validateReader(reader);
   return new Readable({
     read() {
       readCopy(source).then(
@@ -45,11 +80,7 @@ export function toReadable(reader: PipeReader): Readable {
       );
     },
     destroy(error, callback) {
-      try {
-        source.complete(error ?? undefined);
-      } catch {
-        // The reader may have completed already; destroying must not fail for it.
-      }
+      completeQuietly(source, error ?? undefined);
       callback(error);
     },
   });
@@ -57,41 +88,18 @@ export function toReadable(reader: PipeReader): Readable {
 
 /**
  * A `node:stream` Writable over a PipeWriter: each write is copied into the pipe and flushed, and
- * the callback waits for the flush (backpressure kept). Ending completes the writer; destroying
- * completes it with the error.
+ * the callback waits for the flush (backpressure kept); chunks gathered by `cork()` go together.
+ * Ending completes the writer, and so does destroying it (with the error, if any). Once the pipe's
+ * reader has completed, writes fail with ERR_PIPE_READER_COMPLETED, so a pipeline into it rejects.
  */
 export function toWritable(writer: PipeWriter): Writable {
   const target = checkWriter(writer);
-  const settle = (flush: Promise<{ isCanceled: boolean; isCompleted: boolean }>, callback: (error?: Error | null) => void): void => {
-    flush.then(
-      (result) => callback(result.isCanceled ? new FlushCanceledError() : null),
-      (error: Error) => callback(error),
-    );
-  };
   return new Writable({
     write(chunk: Uint8Array, _encoding, callback) {
-      try {
-        settle(target.write(chunk), callback);
-      } catch (error) {
-        callback(error as Error);
-      }
+      writeChunks(target, [chunk]).then(callback, callback);
     },
     writev(chunks, callback) {
-      try {
-        for (const { chunk } of chunks) {
-          const bytes = chunk as Uint8Array;
-          for (let offset = 0; offset < bytes.length;) {
-            const memory = target.getMemory(1);
-            const count = Math.min(memory.length, bytes.length - offset);
-            memory.set(bytes.subarray(offset, offset + count));
-            target.advance(count);
-            offset += count;
-          }
-        }
-        settle(target.flush(), callback);
-      } catch (error) {
-        callback(error as Error);
-      }
+      writeChunks(target, chunks.map(({ chunk }) => chunk as Uint8Array)).then(callback, callback);
     },
     final(callback) {
       try {
@@ -102,11 +110,7 @@ export function toWritable(writer: PipeWriter): Writable {
       }
     },
     destroy(error, callback) {
-      try {
-        if (error) target.complete(error);
-      } catch {
-        // Already completed.
-      }
+      completeQuietly(target, error ?? undefined);
       callback(error);
     },
   });
@@ -114,7 +118,7 @@ export function toWritable(writer: PipeWriter): Writable {
 
 /** A WHATWG byte stream over a PipeReader; canceling it completes the reader. */
 export function toReadableStream(reader: PipeReader): ReadableStream<Uint8Array> {
-  const source = checkReader(reader);
+  const source = validateReader(reader);
   return new ReadableStream({
     type: 'bytes',
     async pull(controller) {
@@ -136,13 +140,26 @@ export function toReadableStream(reader: PipeReader): ReadableStream<Uint8Array>
   });
 }
 
-/** A WHATWG WritableStream over a PipeWriter; closing completes the writer, aborting completes it with the reason. */
+/**
+ * A WHATWG WritableStream over a PipeWriter; closing completes the writer, aborting completes it with
+ * the reason. Once the pipe's reader has completed, writes fail with ERR_PIPE_READER_COMPLETED, so
+ * `pipeTo` rejects; a failed write completes the writer with its error.
+ */
 export function toWritableStream(writer: PipeWriter): WritableStream<Uint8Array> {
   const target = checkWriter(writer);
   return new WritableStream<Uint8Array>({
     async write(chunk) {
-      const result = await target.write(chunk);
-      if (result.isCanceled) throw new FlushCanceledError();
+      let failure: Error | null;
+      try {
+        failure = await writeChunks(target, [chunk]);
+      } catch (error) {
+        failure = error as Error;
+      }
+      if (failure !== null) {
+        // An errored stream calls nothing more on its sink: the writer is completed here or never.
+        completeQuietly(target, failure);
+        throw failure;
+      }
     },
     close() {
       target.complete();

@@ -4,3 +4,4 @@ export { PipeWriter } from './pipe-writer.js';
 export type { PipeOptions } from './pipe-options.js';
 export type { FlushResult, OperationOptions, ReadResult } from './results.js';
 export type { DuplexPipe } from './duplex-pipe.js';
+export type { ChunksOptions } from './reader-iteration.js';

@@ -15,6 +15,7 @@ import {
 } from '../errors.js';
 import type { OperationOptions, ReadResult } from './results.js';
 import { PipeWriter } from './pipe-writer.js';
+import { readerChunks, type ChunksOptions } from './reader-iteration.js';
 
 const enum ReadState {
   Idle = 0,
@@ -258,36 +259,22 @@ export abstract class PipeReader implements AsyncIterable<Uint8Array> {
   }
 
   /**
-   * Iterates the bytes chunk by chunk; each chunk is valid until the next step. The loop owns the
-   * reader: when it ends (done, break or error) the reader is completed, as a Node stream is destroyed.
+   * Iterates the bytes, one chunk per read. Each chunk is a copy the consumer owns: safe to keep, to
+   * collect or to hand to a stream (`stream.pipeline(reader, file)`, `Readable.from(reader)`). The loop
+   * owns the reader: when it ends (done, break or error) the reader is completed, as a Node stream is
+   * destroyed. For zero-copy views use `chunks({ copy: false })`.
    */
-  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    let failure: Error | undefined;
-    try {
-      for (;;) {
-        const result = await this.read();
-        const buffer = result.buffer;
-        if (result.isCanceled) {
-          this.advanceTo(buffer.start);
-          throw new ReadCanceledError();
-        }
-        let consumed = buffer.start;
-        try {
-          for (const [chunk, end] of segmentsOf(buffer)) {
-            yield chunk;
-            consumed = end;
-          }
-        } finally {
-          this.advanceTo(consumed);
-        }
-        if (result.isCompleted) return;
-      }
-    } catch (error) {
-      failure = error as Error;
-      throw error;
-    } finally {
-      this.complete(failure);
-    }
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return readerChunks(this);
+  }
+
+  /**
+   * The chunks of `for await (const chunk of reader)`; with `{ copy: false }`, views over the pipe's
+   * own memory instead of copies (zero copy): each view is valid only until the loop takes its next
+   * step, so copy what you keep. The loop owns the reader either way. Options are checked at the call.
+   */
+  chunks(options?: ChunksOptions): AsyncGenerator<Uint8Array, void, undefined> {
+    return readerChunks(this, options);
   }
 }
 

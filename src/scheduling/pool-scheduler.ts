@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import { MessageChannel } from 'node:worker_threads';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { abortError, deserializeError, InvalidArgumentTypeError, PeerExitedError, SchedulerClosedError, validateInteger, validateSignal, type ErrorRecord } from '../errors.js';
 import type { OperationOptions } from '../pipe/results.js';
 import { channels } from '../diagnostics/channels.js';
@@ -21,6 +22,14 @@ let runIds = 0;
 
 const kTaskEntry = new URL('../../workers/pool-task.js', import.meta.url).href;
 
+let PiscinaClass: typeof Piscina | undefined;
+
+/** piscina is loaded by the first PoolScheduler, so importing threadpipe does not load it. */
+function loadPiscina(): typeof Piscina {
+  PiscinaClass ??= (createRequire(import.meta.url)('piscina') as typeof import('piscina')).Piscina;
+  return PiscinaClass;
+}
+
 /**
  * The same `run()` contract as ThreadScheduler over a pool of threads (piscina underneath). Aborting
  * a run cancels that task cooperatively (its function sees the signal, its pipes are canceled); the
@@ -41,7 +50,8 @@ export class PoolScheduler {
       settings.concurrentTasksPerWorker = validateInteger('concurrentTasksPerThread', options.concurrentTasksPerThread, 1, 100_000);
     }
     if (options.idleTimeout !== undefined) settings.idleTimeout = validateInteger('idleTimeout', options.idleTimeout, 0);
-    this.#pool = new Piscina(settings);
+    const Pool = loadPiscina();
+    this.#pool = new Pool(settings);
   }
 
   get threads(): number {
