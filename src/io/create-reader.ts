@@ -10,7 +10,7 @@ import {
   ReadPendingError,
   validateInteger,
   validateSignal,
-} from '../errors.js';
+} from '../errors/index.js';
 import { PipeReader } from '../pipe/pipe-reader.js';
 import { readResult, type OperationOptions, type ReadResult } from '../pipe/results.js';
 import { openSource, type ChunkSource } from './chunk-source.js';
@@ -111,7 +111,7 @@ class SourcePipeReader extends PipeReader {
     const consumedOffset = consumed.segment === null ? -1 : this.#offsetOf(consumed, 'consumed');
     const examinedOffset = examined.segment === null ? -1 : this.#offsetOf(examined, 'examined');
     if (consumedOffset >= 0 && examinedOffset >= 0 && examinedOffset < consumedOffset) {
-      throw new AdvanceOutOfRangeError('The examined position must be greater than or equal to the consumed position.');
+      throw new AdvanceOutOfRangeError('examined-before-consumed');
     }
     if (examinedOffset >= 0) this.#examined = Math.max(this.#examined, examinedOffset);
     if (consumedOffset >= 0) {
@@ -221,12 +221,12 @@ class SourcePipeReader extends PipeReader {
     }
   }
 
-  #offsetOf(position: SequencePosition, name: string): number {
+  #offsetOf(position: SequencePosition, name: 'consumed' | 'examined'): number {
     let segment: ChunkSegment | null = this.#head;
     while (segment !== null && segment !== position.segment) segment = segment === this.#tail ? null : segment.next;
     const offset = segment === null ? -1 : segment.runningIndex + position.index;
     if (segment === null || position.index > segment.length || offset < this.#consumed || offset > this.#lastReadEnd) {
-      throw new AdvanceOutOfRangeError(`The ${name} position is outside the last read buffer.`);
+      throw new AdvanceOutOfRangeError('outside-buffer', name);
     }
     return offset;
   }

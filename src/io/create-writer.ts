@@ -7,7 +7,7 @@ import {
   validateInteger,
   validateSignal,
   WriteBeyondMemoryError,
-} from '../errors.js';
+} from '../errors/index.js';
 import { PipeWriter } from '../pipe/pipe-writer.js';
 import { flushResult, settledFlush, type FlushResult, type OperationOptions } from '../pipe/results.js';
 

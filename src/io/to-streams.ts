@@ -1,5 +1,5 @@
 import { Readable, Writable } from 'node:stream';
-import { FlushCanceledError, InvalidArgumentTypeError, ReadCanceledError } from '../errors.js';
+import { FlushCanceledError, InvalidArgumentTypeError, ReadCanceledError } from '../errors/index.js';
 import { PipeReader } from '../pipe/pipe-reader.js';
 import { PipeWriter } from '../pipe/pipe-writer.js';
 

@@ -1,7 +1,7 @@
 import { ReadOnlySequence } from '../buffers/read-only-sequence.js';
 import { SequencePosition } from '../buffers/sequence-position.js';
 import type { SequenceSegment } from '../buffers/sequence-segment.js';
-import { abortError, FlushCanceledError, InvalidArgumentTypeError, ReadCanceledError, validateInteger, validateSignal } from '../errors.js';
+import { abortError, FlushCanceledError, InvalidArgumentTypeError, ReadCanceledError, validateInteger, validateSignal } from '../errors/index.js';
 import type { OperationOptions, ReadResult } from './results.js';
 import { PipeWriter } from './pipe-writer.js';
 

@@ -1,4 +1,4 @@
-import { InvalidArgumentTypeError } from '../errors.js';
+import { InvalidArgumentTypeError } from '../errors/index.js';
 import type { FlushResult, OperationOptions } from './results.js';
 
 const encoder = new TextEncoder();

@@ -15,7 +15,7 @@ import {
   validateInteger,
   validateSignal,
   WriteBeyondMemoryError,
-} from '../errors.js';
+} from '../errors/index.js';
 import type { PipeScheduler } from '../scheduling/scheduler.js';
 import { BufferSegment, BufferSegmentStack } from './buffer-segment.js';
 import { PipeAwaitable, type Waiter } from './pipe-awaitable.js';

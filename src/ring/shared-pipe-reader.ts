@@ -10,7 +10,7 @@ import {
   PipeEndMovedError,
   ReadPendingError,
   validateSignal,
-} from '../errors.js';
+} from '../errors/index.js';
 import { trackPending, untrackPending } from '../diagnostics/pending-operations.js';
 import { PipeReader } from '../pipe/pipe-reader.js';
 import { readResult, type OperationOptions, type ReadResult } from '../pipe/results.js';

@@ -10,7 +10,7 @@ import {
   validateInteger,
   validateSignal,
   WriteBeyondMemoryError,
-} from '../errors.js';
+} from '../errors/index.js';
 import { channels } from '../diagnostics/channels.js';
 import { trackPending, untrackPending, type PendingOperation } from '../diagnostics/pending-operations.js';
 import { PipeWriter, toBytes } from '../pipe/pipe-writer.js';
