@@ -2,7 +2,7 @@
 // thread. Aborts arrive on a port, so an aborted task is canceled cooperatively and its thread lives on.
 import type { MessagePort } from 'node:worker_threads';
 import { threadId } from 'node:worker_threads';
-import { serializeError, type ErrorRecord } from '../src/errors.js';
+import { serializeError, type ErrorRecord } from '../src/errors/serialization.js';
 import { runTask } from './task-runner.js';
 
 export interface PoolTask {

@@ -1,6 +1,6 @@
 // The entry of a ThreadScheduler's dedicated worker: runs each requested export on this one thread.
 import { parentPort, workerData } from 'node:worker_threads';
-import { serializeError } from '../src/errors.js';
+import { serializeError } from '../src/errors/serialization.js';
 import { runTask } from './task-runner.js';
 
 interface RunMessage {

@@ -1,4 +1,4 @@
-import { validateInteger } from '../errors.js';
+import { validateInteger } from '../errors/index.js';
 
 export interface MemoryPoolOptions {
   /** The largest block the pool keeps; larger requests get a fresh, unpooled block. Default 1 MiB. */

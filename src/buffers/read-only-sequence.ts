@@ -1,4 +1,4 @@
-import { InvalidArgumentTypeError, InvalidArgumentValueError } from '../errors.js';
+import { InvalidArgumentTypeError, InvalidArgumentValueError } from '../errors/index.js';
 import { ChunkSegment, type SequenceSegment } from './sequence-segment.js';
 import { SequencePosition } from './sequence-position.js';
 

@@ -1,6 +1,6 @@
 import type { ReadOnlySequence } from '../buffers/read-only-sequence.js';
 import { SequenceReader } from '../buffers/sequence-reader.js';
-import { FrameTooLargeError, InvalidArgumentTypeError, InvalidArgumentValueError, InvalidFrameError, ReadCanceledError, validateInteger } from '../errors.js';
+import { FrameTooLargeError, InvalidArgumentTypeError, InvalidArgumentValueError, InvalidFrameError, ReadCanceledError, validateInteger } from '../errors/index.js';
 import type { PipeReader } from '../pipe/pipe-reader.js';
 import { validateReader } from '../pipe/reader-iteration.js';
 import type { PipeWriter } from '../pipe/pipe-writer.js';

@@ -1,7 +1,7 @@
 import { ReadOnlySequence } from '../buffers/read-only-sequence.js';
 import { SequencePosition } from '../buffers/sequence-position.js';
 import type { SequenceSegment } from '../buffers/sequence-segment.js';
-import { FrameTooLargeError, InvalidArgumentTypeError, ReadCanceledError, validateInteger } from '../errors.js';
+import { FrameTooLargeError, InvalidArgumentTypeError, ReadCanceledError, validateInteger } from '../errors/index.js';
 import type { PipeReader } from '../pipe/pipe-reader.js';
 import { validateReader } from '../pipe/reader-iteration.js';
 

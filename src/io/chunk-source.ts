@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { InvalidArgumentTypeError } from '../errors.js';
+import { InvalidArgumentTypeError } from '../errors/index.js';
 
 /** What a source reports to the reader on top of it. */
 export interface ChunkSink {

@@ -1,7 +1,7 @@
 import { ReadOnlySequence } from '../buffers/read-only-sequence.js';
 import { SequencePosition } from '../buffers/sequence-position.js';
 import { ChunkSegment } from '../buffers/sequence-segment.js';
-import { abortError, InvalidArgumentTypeError, PipeCompletedError, validateInteger } from '../errors.js';
+import { abortError, InvalidArgumentTypeError, PipeCompletedError, validateInteger } from '../errors/index.js';
 import { checkAdvanceOrder, positionOutsideLastRead } from '../pipe/advance-range.js';
 import { PipeReader } from '../pipe/pipe-reader.js';
 import { readResult, type ReadResult } from '../pipe/results.js';
@@ -173,7 +173,7 @@ class SourcePipeReader extends PipeReader {
     }
   }
 
-  #offsetOf(position: SequencePosition, name: string): number {
+  #offsetOf(position: SequencePosition, name: 'consumed' | 'examined'): number {
     let segment: ChunkSegment | null = this.#head;
     while (segment !== null && segment !== position.segment) segment = segment === this.#tail ? null : segment.next;
     const offset = segment === null ? -1 : segment.runningIndex + position.index;

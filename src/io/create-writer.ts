@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { abortError, InvalidArgumentTypeError, validateInteger } from '../errors.js';
+import { abortError, InvalidArgumentTypeError, validateInteger } from '../errors/index.js';
 import { PipeWriter } from '../pipe/pipe-writer.js';
 import { flushResult, type FlushResult } from '../pipe/results.js';
 

@@ -1,4 +1,4 @@
-import { abortError, InvalidArgumentTypeError, validateSignal } from '../errors.js';
+import { abortError, InvalidArgumentTypeError, validateSignal } from '../errors/index.js';
 import type { OperationOptions } from '../pipe/results.js';
 
 export interface DuplexTransport<Req, Res> {

@@ -1,5 +1,5 @@
 import * as net from 'node:net';
-import { InvalidArgumentTypeError } from '../errors.js';
+import { InvalidArgumentTypeError } from '../errors/index.js';
 import type { DuplexPipe } from '../pipe/duplex-pipe.js';
 import { Pipe } from '../pipe/pipe.js';
 import type { PipeOptions } from '../pipe/pipe-options.js';

@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { InvalidArgumentTypeError } from '../errors.js';
+import { InvalidArgumentTypeError } from '../errors/index.js';
 import type { DuplexPipe } from '../pipe/duplex-pipe.js';
 import type { PipeReader } from '../pipe/pipe-reader.js';
 import type { PipeWriter } from '../pipe/pipe-writer.js';

@@ -1,5 +1,5 @@
 import { Readable, Writable } from 'node:stream';
-import { FlushCanceledError, InvalidArgumentTypeError, ReadCanceledError, ReaderCompletedError } from '../errors.js';
+import { FlushCanceledError, InvalidArgumentTypeError, ReadCanceledError, ReaderCompletedError } from '../errors/index.js';
 import type { PipeReader } from '../pipe/pipe-reader.js';
 import { PipeWriter } from '../pipe/pipe-writer.js';
 import { copyOut, validateReader } from '../pipe/reader-iteration.js';

@@ -1,5 +1,5 @@
 import { MemoryPool } from '../buffers/memory-pool.js';
-import { InvalidArgumentTypeError, InvalidArgumentValueError, validateInteger } from '../errors.js';
+import { InvalidArgumentTypeError, InvalidArgumentValueError, validateInteger } from '../errors/index.js';
 import { PipeScheduler, validateScheduler } from '../scheduling/scheduler.js';
 
 export interface PipeOptions {

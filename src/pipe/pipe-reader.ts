@@ -12,7 +12,7 @@ import {
   ReadPendingError,
   validateInteger,
   validateSignal,
-} from '../errors.js';
+} from '../errors/index.js';
 import type { OperationOptions, ReadResult } from './results.js';
 import { PipeWriter } from './pipe-writer.js';
 import { readerChunks, type ChunksOptions } from './reader-iteration.js';

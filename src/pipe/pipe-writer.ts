@@ -7,7 +7,7 @@ import {
   validateInteger,
   validateSignal,
   WriteBeyondMemoryError,
-} from '../errors.js';
+} from '../errors/index.js';
 import { settledFlush, settledFlushResult, type FlushResult, type OperationOptions } from './results.js';
 
 const encoder = new TextEncoder();

@@ -4,13 +4,13 @@ import { trackPending } from '../diagnostics/pending-operations.js';
 import { ReadOnlySequence } from '../buffers/read-only-sequence.js';
 import { SequencePosition } from '../buffers/sequence-position.js';
 import {
-  AdvanceOutOfRangeError,
   abortError,
   PipeCompletedError,
   PipeNotCompletedError,
-} from '../errors.js';
+} from '../errors/index.js';
 import type { PipeScheduler } from '../scheduling/scheduler.js';
 import { BufferSegment, BufferSegmentStack } from './buffer-segment.js';
+import { checkAdvanceOrder, positionOutsideLastRead } from './advance-range.js';
 import { PipeAwaitable, type Waiter } from './pipe-awaitable.js';
 import { resolvePipeOptions, type PipeOptions } from './pipe-options.js';
 import { PipeReader } from './pipe-reader.js';
@@ -125,17 +125,11 @@ class PipeState {
   }
 
   advanceTo(consumed: SequencePosition, examined: SequencePosition): void {
-
     const consumedSegment = consumed.segment as BufferSegment | null;
     const examinedSegment = examined.segment as BufferSegment | null;
     const consumedOffset = consumedSegment === null ? -1 : this.#offsetInLastRead(consumed, 'consumed');
     const examinedOffset = examinedSegment === null ? -1 : examined === consumed ? consumedOffset : this.#offsetInLastRead(examined, 'examined');
-    if (consumedSegment !== null && examinedSegment !== null && examinedOffset < consumedOffset) {
-      throw new AdvanceOutOfRangeError('The examined position must be greater than or equal to the consumed position.');
-    }
-    if (examinedSegment !== null && this.#lastExaminedIndex >= 0 && examinedOffset < this.#lastExaminedIndex) {
-      throw new AdvanceOutOfRangeError('The examined position cannot be less than the previously examined position.');
-    }
+    checkAdvanceOrder(consumedOffset, examinedOffset, this.#lastExaminedIndex);
 
     let resumeWriter: Waiter<FlushResult> | null = null;
     const examinedEverything = examinedSegment !== null && this.#readTail !== null &&
@@ -461,14 +455,14 @@ class PipeState {
   }
 
   /** The chain offset of a position handed out by the last read; anything else is out of range. */
-  #offsetInLastRead(position: SequencePosition, name: string): number {
+  #offsetInLastRead(position: SequencePosition, name: 'consumed' | 'examined'): number {
     const target = position.segment;
     let segment = this.#readHead;
     while (segment !== null && segment !== target) segment = segment === this.#readTail ? null : segment.next;
     const offset = target!.runningIndex + position.index;
     const start = this.#readHead === null ? 0 : this.#readHead.runningIndex + this.#readHeadIndex;
     if (segment === null || position.index > target!.length || offset < start || offset > this.#lastReadEnd) {
-      throw new AdvanceOutOfRangeError(`The ${name} position is outside the last read buffer: the reader has already advanced past it, or it belongs to another buffer.`);
+      throw positionOutsideLastRead(name);
     }
     return offset;
   }

@@ -1,5 +1,5 @@
 import type { ReadOnlySequence } from '../buffers/read-only-sequence.js';
-import { InvalidArgumentTypeError, ReadCanceledError } from '../errors.js';
+import { InvalidArgumentTypeError, ReadCanceledError } from '../errors/index.js';
 import { PipeReader, segmentsOf } from './pipe-reader.js';
 
 export interface ChunksOptions {

@@ -1,4 +1,4 @@
-import { abortError } from '../errors.js';
+import { abortError } from '../errors/index.js';
 import * as L from './layout.js';
 
 /** How long one wait may sleep before it re-checks the ring's state (a dead peer or a lost wake-up). */

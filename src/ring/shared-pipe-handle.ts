@@ -1,4 +1,4 @@
-import { InvalidArgumentTypeError } from '../errors.js';
+import { InvalidArgumentTypeError } from '../errors/index.js';
 import type { RingSide } from './shared-ring.js';
 
 const kHandleKind = 'threadpipe.SharedPipeHandle';

@@ -1,6 +1,6 @@
 import { ReadOnlySequence } from '../buffers/read-only-sequence.js';
 import type { SequencePosition } from '../buffers/sequence-position.js';
-import { FrameTooLargeError, PipeCompletedError, ReadPendingError, SameThreadWaitError } from '../errors.js';
+import { AdvanceOutOfRangeError, FrameTooLargeError, PipeCompletedError, ReadPendingError, SameThreadWaitError } from '../errors/index.js';
 import { trackPending, untrackPending } from '../diagnostics/pending-operations.js';
 import { checkAdvanceOrder, positionOutsideLastRead } from '../pipe/advance-range.js';
 import { PipeReader } from '../pipe/pipe-reader.js';
@@ -92,7 +92,7 @@ export class SharedPipeReader extends PipeReader {
     const consumedOffset = consumed.segment === null ? -1 : this.#offsetInLastRead(consumed, 'consumed');
     const examinedOffset = examined.segment === null ? -1 : examined === consumed ? consumedOffset : this.#offsetInLastRead(examined, 'examined');
     checkAdvanceOrder(consumedOffset, examinedOffset, this.#examinedOffset);
-    if (consumedOffset >= 0 && consumedOffset < this.#readOffset) throw positionOutsideLastRead('consumed');
+    if (consumedOffset >= 0 && consumedOffset < this.#readOffset) throw new AdvanceOutOfRangeError('consumed-moved-back');
     const h = this.#h;
     // READ_POS before EXAMINED_POS (the writer loads them in the other order): a writer that sees the
     // new examined position also sees the consumed one that came with it.
@@ -229,7 +229,7 @@ export class SharedPipeReader extends PipeReader {
     return lap;
   }
 
-  #offsetInLastRead(position: SequencePosition, name: string): number {
+  #offsetInLastRead(position: SequencePosition, name: 'consumed' | 'examined'): number {
     const segment = position.segment;
     const index = position.index;
     let low: number;

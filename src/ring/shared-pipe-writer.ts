@@ -1,4 +1,4 @@
-import { FlushPendingError, PipeCompletedError, SameThreadWaitError } from '../errors.js';
+import { FlushPendingError, PipeCompletedError, SameThreadWaitError } from '../errors/index.js';
 import { channels } from '../diagnostics/channels.js';
 import { trackPending, untrackPending, type PendingOperation } from '../diagnostics/pending-operations.js';
 import { PipeWriter, toBytes } from '../pipe/pipe-writer.js';

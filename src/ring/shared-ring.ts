@@ -1,15 +1,6 @@
 import { threadId } from 'node:worker_threads';
-import {
-  deserializeError,
-  InvalidArgumentTypeError,
-  InvalidArgumentValueError,
-  PeerExitedError,
-  PipeCompletedError,
-  PipeEndInUseError,
-  serializeError,
-  validateInteger,
-  type ErrorRecord,
-} from '../errors.js';
+import { InvalidArgumentTypeError, InvalidArgumentValueError, PeerExitedError, PipeCompletedError, PipeEndInUseError, validateInteger } from '../errors/index.js';
+import { decodeErrorRecord, encodeErrorRecord } from '../errors/serialization.js';
 import type { MovedEnd } from '../scheduling/movable.js';
 import { channels } from '../diagnostics/channels.js';
 import * as L from './layout.js';
@@ -40,9 +31,6 @@ export interface RingStats {
 }
 
 export type RingSide = 'reader' | 'writer';
-
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
 
 /** The calling thread's holder id: threadId + 1, since the main thread is 0 and 0 marks a free end. */
 export const kHolderId = threadId + 1;
@@ -157,7 +145,7 @@ export class SharedRing {
     if (Atomics.compareExchange(this.header, completionWord, L.COMPLETION_NONE, outcome) !== L.COMPLETION_NONE) return false;
     let bits = extraBits | (side === 'writer' ? L.WRITER_COMPLETED : L.READER_COMPLETED);
     if (error !== undefined) {
-      this.#writeErrorRecord(side, serializeError(error));
+      this.#writeErrorRecord(side, error);
       bits |= side === 'writer' ? L.WRITER_FAULTED : L.READER_FAULTED;
     }
     Atomics.or(this.header, L.STATE, bits);
@@ -182,12 +170,7 @@ export class SharedRing {
   readError(side: RingSide): Error {
     const offset = side === 'writer' ? L.kWriterErrorOffset : L.kReaderErrorOffset;
     const length = Atomics.load(this.header, side === 'writer' ? L.WRITER_ERROR_LEN : L.READER_ERROR_LEN);
-    const bytes = new Uint8Array(this.buffer, offset, length).slice();
-    try {
-      return deserializeError(JSON.parse(decoder.decode(bytes)) as ErrorRecord);
-    } catch {
-      return new Error('The other end of the pipe failed (its error record could not be read).');
-    }
+    return decodeErrorRecord(new Uint8Array(this.buffer, offset, length).slice());
   }
 
   setBits(bits: number): void {
@@ -245,19 +228,12 @@ export class SharedRing {
     };
   }
 
-  #writeErrorRecord(side: RingSide, record: ErrorRecord): void {
-    let bytes = encoder.encode(JSON.stringify(record));
-    if (bytes.length > L.kErrorRecordBytes) {
-      // Keep name, code and message; give up the stack and cause first.
-      const { stack: _stack, cause: _cause, ...essential } = record;
-      bytes = encoder.encode(JSON.stringify(essential));
-      if (bytes.length > L.kErrorRecordBytes) {
-        bytes = encoder.encode(JSON.stringify({ ...essential, message: essential.message.slice(0, 200) + '…' }));
-      }
-    }
+  #writeErrorRecord(side: RingSide, error: Error): void {
+    // Cut to fit in its message or stack, never in its class, code or fields.
+    const bytes = encodeErrorRecord(error, L.kErrorRecordBytes);
     const offset = side === 'writer' ? L.kWriterErrorOffset : L.kReaderErrorOffset;
-    new Uint8Array(this.buffer, offset, L.kErrorRecordBytes).set(bytes.subarray(0, L.kErrorRecordBytes));
-    Atomics.store(this.header, side === 'writer' ? L.WRITER_ERROR_LEN : L.READER_ERROR_LEN, Math.min(bytes.length, L.kErrorRecordBytes));
+    new Uint8Array(this.buffer, offset, bytes.length).set(bytes);
+    Atomics.store(this.header, side === 'writer' ? L.WRITER_ERROR_LEN : L.READER_ERROR_LEN, bytes.length);
   }
 }
 

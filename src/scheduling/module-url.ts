@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { InvalidArgumentTypeError, InvalidArgumentValueError } from '../errors.js';
+import { InvalidArgumentTypeError, InvalidArgumentValueError } from '../errors/index.js';
 
 /** A module given as a path (absolute, or relative to the working directory) or a URL, as a URL string. */
 export function moduleUrl(module: string | URL): string {

@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import { MessageChannel } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
-import { abortError, deserializeError, InvalidArgumentTypeError, PeerExitedError, SchedulerClosedError, validateInteger, validateSignal, type ErrorRecord } from '../errors.js';
+import { abortError, InvalidArgumentTypeError, PeerExitedError, SchedulerClosedError, validateInteger, validateSignal } from '../errors/index.js';
+import { deserializeError, type ErrorRecord } from '../errors/serialization.js';
 import type { OperationOptions } from '../pipe/results.js';
 import { channels } from '../diagnostics/channels.js';
 import { moveEnds, type MovedEnd } from './movable.js';

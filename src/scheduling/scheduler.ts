@@ -1,4 +1,4 @@
-import { InvalidArgumentTypeError } from '../errors.js';
+import { InvalidArgumentTypeError } from '../errors/index.js';
 
 /** Decides where a suspended read or flush resumes. */
 export interface PipeScheduler {

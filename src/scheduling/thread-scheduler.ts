@@ -1,13 +1,6 @@
 import { Worker, type ResourceLimits } from 'node:worker_threads';
-import {
-  abortError,
-  deserializeError,
-  InvalidArgumentTypeError,
-  PeerExitedError,
-  SchedulerClosedError,
-  validateSignal,
-  type ErrorRecord,
-} from '../errors.js';
+import { abortError, InvalidArgumentTypeError, PeerExitedError, SchedulerClosedError, validateSignal } from '../errors/index.js';
+import { deserializeError, type ErrorRecord } from '../errors/serialization.js';
 import type { OperationOptions } from '../pipe/results.js';
 import { channels } from '../diagnostics/channels.js';
 import { moveEnds, type MovedEnd } from './movable.js';

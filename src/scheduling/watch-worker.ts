@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import { InvalidArgumentTypeError } from '../errors.js';
+import { InvalidArgumentTypeError } from '../errors/index.js';
 import { isMovable, kMove, type MovedEnd, type Movable } from './movable.js';
 
 /**
