@@ -106,6 +106,28 @@ export const kReaderChannel: WaitChannel = { seq: L.DATA_SEQ, announce: L.READER
 /** The writer sleeps on the space word; the reader wakes it after advancing. */
 export const kWriterChannel: WaitChannel = { seq: L.SPACE_SEQ, announce: L.WRITER_WAITING, waits: L.WRITER_WAITS, wakeups: L.WRITER_WAKEUPS };
 
+/** The sample `arm` took: read right after it returns, before anything else can run on this thread. */
+let sampled = 0;
+
+/**
+ * The first three steps of the one wait protocol: sample the sequence word, announce, re-check. The
+ * outcome if the re-check found one, else null, with the sample in `sampled` for the sleep.
+ */
+function arm<T>(header: Int32Array, channel: WaitChannel, check: () => T | null): T | null {
+  sampled = Atomics.load(header, channel.seq);
+  Atomics.store(header, channel.announce, 1);
+  return check();
+}
+
+/** Re-checks a while before announcing: a change that comes within microseconds costs no wake-up. */
+function spin<T>(check: () => T | null): T | null {
+  for (let i = 0; i < L.kSpinBeforeSleep; i++) {
+    const ready = check();
+    if (ready !== null) return ready;
+  }
+  return null;
+}
+
 /**
  * The one wait protocol of the ring, for both ends: sample the sequence word, announce, re-check,
  * sleep while the word still holds the sample. A publisher changes state first, then claims the
@@ -115,18 +137,14 @@ export const kWriterChannel: WaitChannel = { seq: L.SPACE_SEQ, announce: L.WRITE
  * `check` returns the outcome, or null to keep waiting; it may throw.
  */
 export function blockUntil<T>(header: Int32Array, channel: WaitChannel, check: () => T | null): T {
-  for (let i = 0; i < L.kSpinBeforeSleep; i++) {
-    const ready = check();
-    if (ready !== null) return ready;
-  }
+  const spun = spin(check);
+  if (spun !== null) return spun;
   try {
     for (;;) {
-      const seq = Atomics.load(header, channel.seq);
-      Atomics.store(header, channel.announce, 1);
-      const ready = check();
+      const ready = arm(header, channel, check);
       if (ready !== null) return ready;
       header[channel.waits]!++;
-      if (Atomics.wait(header, channel.seq, seq, kWaitSliceMs) === 'ok') header[channel.wakeups]!++;
+      if (Atomics.wait(header, channel.seq, sampled, kWaitSliceMs) === 'ok') header[channel.wakeups]!++;
     }
   } finally {
     Atomics.store(header, channel.announce, 0);
@@ -135,23 +153,19 @@ export function blockUntil<T>(header: Int32Array, channel: WaitChannel, check: (
 
 /** The same protocol with `Atomics.waitAsync`; an abort of `signal` wakes the wait and rejects it. */
 export async function waitUntil<T>(header: Int32Array, channel: WaitChannel, check: () => T | null, signal: AbortSignal | undefined): Promise<T> {
-  for (let i = 0; i < L.kSpinBeforeSleep; i++) {
-    const ready = check();
-    if (ready !== null) return ready;
-  }
+  const spun = spin(check);
+  if (spun !== null) return spun;
   const onAbort = (): void => {
     Atomics.notify(header, channel.seq);
   };
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     for (;;) {
-      const seq = Atomics.load(header, channel.seq);
-      Atomics.store(header, channel.announce, 1);
-      const ready = check();
+      const ready = arm(header, channel, check);
       if (ready !== null) return ready;
       if (signal?.aborted) throw abortError(signal);
       header[channel.waits]!++;
-      if ((await waitAsyncSlice(header, channel.seq, seq)) === 'ok') header[channel.wakeups]!++;
+      if ((await waitAsyncSlice(header, channel.seq, sampled)) === 'ok') header[channel.wakeups]!++;
     }
   } finally {
     Atomics.store(header, channel.announce, 0);
@@ -167,11 +181,9 @@ export async function waitUntil<T>(header: Int32Array, channel: WaitChannel, che
 export async function waitUntilUnref<T>(header: Int32Array, channel: WaitChannel, check: () => T | null): Promise<T> {
   try {
     for (;;) {
-      const seq = Atomics.load(header, channel.seq);
-      Atomics.store(header, channel.announce, 1);
-      const ready = check();
+      const ready = arm(header, channel, check);
       if (ready !== null) return ready;
-      const result = Atomics.waitAsync(header, channel.seq, seq);
+      const result = Atomics.waitAsync(header, channel.seq, sampled);
       if (result.async) await result.value;
     }
   } finally {
