@@ -104,14 +104,8 @@ const inThread: Handler = (socket, tally) => {
   );
 };
 
-/**
- * The receive ring of (b): 1 MiB (the default) with the writer pausing 128 KiB below full instead of at
- * full. A workaround: with the default (pause = capacity), SocketConnection's 'data' path can call
- * getMemory on a ring that a flush declared roomy enough for a batch like the previous, smaller one,
- * and a larger socket chunk then fails with ERR_PIPE_RING_FULL (the connection's input errors). Pausing
- * 128 KiB early keeps room for any 64 KiB socket chunk plus a skipped ring tail after every flush.
- */
-const sharedReceive = { capacity: 1 << 20, pauseWriterThreshold: (1 << 20) - (128 << 10) };
+/** The receive ring of (b): 1 MiB, the SharedPipe default. */
+const sharedReceive = { capacity: 1 << 20 };
 
 /** (b) The socket stays here; its input moves to the scheduler's thread, where readLines counts. */
 function onScheduler(scheduler: ThreadScheduler): Handler {
@@ -442,8 +436,7 @@ export const suite: Suite = {
       console.log(
         `\nMedian of ${runs} runs (after three unrecorded calibration runs each), each sized to ~${runMs} ms. CPU columns: % of one core over the ` +
           'run, medians (thread figures from /proc/thread-self, 10 ms ticks). "server process" counts every thread of the server ' +
-          "(main, the scheduler's worker, libuv and V8 helpers); \"both processes\" adds the load generator; \"other processes\" is the rest of the machine's busy time (/proc/stat). (b) uses a receive ring " +
-          'pausing 128 KiB below full (see the comment on sharedReceive in bench/tcp-lines.ts).',
+          "(main, the scheduler's worker, libuv and V8 helpers); \"both processes\" adds the load generator; \"other processes\" is the rest of the machine's busy time (/proc/stat). (b) uses the default 1 MiB receive ring.",
       );
       console.log(`\n### Ratios (lines/s, median of per-run ratios)\n`);
       console.log(ratioTable(samples));

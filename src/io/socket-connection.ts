@@ -205,7 +205,7 @@ export class SocketConnection implements DuplexPipe {
       try {
         return (this.#memory = this.#receiveWriter.getMemory(this.#receiveHint));
       } catch {
-        // No room in a shared ring right now: this read lands in the scratch block instead.
+        // The receive pipe refused memory (it completed): this read lands in the scratch block instead.
       }
     }
     this.#memory = null;
