@@ -286,3 +286,15 @@ export function deserializeError(record: ErrorRecord): Error {
   if (record.cause !== undefined) Object.defineProperty(error, 'cause', { value: deserializeError(record.cause), enumerable: false, writable: true, configurable: true });
   return error;
 }
+
+// ---- scheduler shutdown (kept in one block)
+
+/** A run still pending when its scheduler was destroyed (or its close timeout ran out). */
+export class SchedulerDestroyedError extends ThreadpipeError {
+  constructor(message = 'The scheduler was destroyed before this run finished.') {
+    super(message, 'ERR_SCHEDULER_DESTROYED');
+    this.name = 'SchedulerDestroyedError';
+  }
+}
+
+rebuilders.ERR_SCHEDULER_DESTROYED = (r) => new SchedulerDestroyedError(r.message);

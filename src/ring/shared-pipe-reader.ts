@@ -14,7 +14,7 @@ import {
 import { trackPending, untrackPending } from '../diagnostics/pending-operations.js';
 import { PipeReader } from '../pipe/pipe-reader.js';
 import { readResult, type OperationOptions, type ReadResult } from '../pipe/results.js';
-import { kMove, type MovedEnd } from '../scheduling/movable.js';
+import { kCheckMove, kMove, type MovedEnd } from '../scheduling/movable.js';
 import { PipeScheduler, resumeOn } from '../scheduling/scheduler.js';
 import * as L from './layout.js';
 import { RingSegment } from './ring-segment.js';
@@ -193,8 +193,7 @@ export class SharedPipeReader extends PipeReader {
 
   /** Moves this end: send the handle to another thread and revive it there with `SharedPipe.reader(handle)`. */
   handle(): SharedPipeHandle {
-    this.#checkUsable();
-    if (this.#pending || this.#reading !== Reading.None) throw new ReadPendingError();
+    this[kCheckMove]();
     this.#moved = true;
     this.#ring.detach('reader');
     return makeHandle('reader', this.#ring.buffer);
@@ -206,6 +205,12 @@ export class SharedPipeReader extends PipeReader {
 
   get capacity(): number {
     return this.#capacity;
+  }
+
+  /** @internal Throws what handle() would, without moving: a scheduler moves all ends of a run or none. */
+  [kCheckMove](): void {
+    this.#checkUsable();
+    if (this.#pending || this.#reading !== Reading.None) throw new ReadPendingError();
   }
 
   /** @internal Moves this end for a scheduler: the handle plus the controls the sending thread keeps. */
