@@ -4,7 +4,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { threadId } from 'node:worker_threads';
 import { serializeError } from '../src/errors.js';
 import type { PoolOutcome, PoolTask, TaskControl, TaskReport } from '../src/scheduling/host-messages.js';
-import { adoptLink } from '../src/scheduling/thread-links.js';
+import { adoptLink, hasLink } from '../src/scheduling/thread-links.js';
 import { runTask } from './task-runner.js';
 
 export type { PoolOutcome, PoolTask };
@@ -19,7 +19,7 @@ export default async function poolTask(task: PoolTask): Promise<PoolOutcome> {
     controller.abort();
     port.postMessage({ type: 'abort-seen' } satisfies TaskReport);
   });
-  port.postMessage({ type: 'started', threadId } satisfies TaskReport);
+  port.postMessage({ type: 'started', threadId, linked: hasLink() } satisfies TaskReport);
   try {
     return { ok: true, value: await runTask(task.module, task.exportName, task.args, controller.signal) };
   } catch (error) {

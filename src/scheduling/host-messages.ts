@@ -21,7 +21,10 @@ export type HostMessage =
 export type TaskControl = 'abort';
 
 /** A pool task → PoolScheduler, on the task's port. */
-export type TaskReport = { type: 'started'; threadId: number } | { type: 'abort-seen' };
+export type TaskReport =
+  /** `linked`: the pool thread has its link, so later tasks on it need not bring one. */
+  | { type: 'started'; threadId: number; linked: boolean }
+  | { type: 'abort-seen' };
 
 /** What a PoolScheduler hands to piscina. */
 export interface PoolTask {
@@ -30,10 +33,10 @@ export interface PoolTask {
   args: unknown;
   /** Abort requests in, reports out. */
   port: unknown;
-  /** A link for the pool thread, if it has none yet (see thread-links). */
-  link: unknown;
+  /** A link for the pool thread, if it may have none yet (see thread-links). */
+  link?: unknown;
   /** The monitor holding the link's partner. */
-  monitor: number | undefined;
+  monitor?: number | undefined;
 }
 
 export type PoolOutcome = { ok: true; value: unknown } | { ok: false; error: ErrorRecord };

@@ -44,6 +44,8 @@ export class PoolScheduler {
   readonly #pool: Piscina;
   readonly #inFlight = new Set<(error: Error) => void>();
   readonly #escalation = new AbortEscalation();
+  /** Pool threads that reported having their link. */
+  #linked = new Set<number>();
   #stopped = false;
   #closing: Promise<void> | null = null;
   #destroying: Promise<void> | null = null;
@@ -80,9 +82,10 @@ export class PoolScheduler {
     const moved: MovedEnd[] = [];
     const movedArgs = moveEnds(args, moved);
     const { port1, port2 } = new MessageChannel();
-    // A link for the pool thread, which keeps the first one it gets: its ends are watched for as long as it lives.
-    const link = newThreadLink();
-    const task: PoolTask = { module: this.module, exportName, args: movedArgs, port: port2, link: link.port, monitor: link.monitor };
+    // A link for the pool thread, which keeps the first one it gets: its ends are watched for as long
+    // as it lives. Once every thread the pool can have is linked, tasks travel without one.
+    const link = this.#needsLink() ? newThreadLink() : undefined;
+    const task: PoolTask = { module: this.module, exportName, args: movedArgs, port: port2, ...(link === undefined ? {} : { link: link.port, monitor: link.monitor }) };
     const id = ++runIds;
     let threadId = kNoThread;
     const event = { scheduler: 'PoolScheduler', thread: -1, exportName, id };
@@ -100,7 +103,10 @@ export class PoolScheduler {
       };
       const fail = (error: Error): void => settle(error);
       port1.on('message', (report: TaskReport) => {
-        if (report.type === 'started') threadId = report.threadId;
+        if (report.type === 'started') {
+          threadId = report.threadId;
+          if (report.linked) this.#linked.add(threadId);
+        }
         else if (report.type === 'abort-seen') this.#escalation.disarm(id);
       });
       port1.unref();
@@ -113,7 +119,7 @@ export class PoolScheduler {
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#inFlight.add(fail);
-      (this.#pool.run(task, { transferList: [port2, link.port] }) as Promise<PoolOutcome>).then(
+      (this.#pool.run(task, { transferList: link === undefined ? [port2] : [port2, link.port] }) as Promise<PoolOutcome>).then(
         (outcome) => {
           if (outcome.ok) return settle(undefined, outcome.value);
           const error = deserializeError(outcome.error);
@@ -124,7 +130,7 @@ export class PoolScheduler {
           if ((failure as Error | undefined)?.name === 'DataCloneError') {
             // The task never left this thread: its arguments could not be sent.
             for (const end of moved) end.abandon(failure as Error);
-            link.port.close();
+            link?.port.close();
             return settle(failure);
           }
           // The task did not report back: its thread died (or the pool was destroyed). Its pipes fail on the far side too.
@@ -138,6 +144,13 @@ export class PoolScheduler {
         port1.close();
       });
     });
+  }
+
+  /** True unless every thread the pool has, and may start, is known to have its link. */
+  #needsLink(): boolean {
+    const threads = this.#pool.threads;
+    if (this.#linked.size > 2 * this.#pool.maxThreads) this.#linked = new Set(threads.map((thread) => thread.threadId).filter((id) => this.#linked.has(id)));
+    return threads.length < this.#pool.maxThreads || threads.some((thread) => !this.#linked.has(thread.threadId));
   }
 
   /**

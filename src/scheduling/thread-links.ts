@@ -152,6 +152,11 @@ export function adoptLink(port: unknown, monitor: unknown): void {
   port.close();
 }
 
+/** True once this thread has a link (adopted, or made for its own ends). */
+export function hasLink(): boolean {
+  return link !== undefined;
+}
+
 /** Tells the monitor, over this thread's link, about an end this thread holds. */
 export function watchOverLink(message: Extract<LinkMessage, { type: 'watch' }>): void {
   ownLink().postMessage(message);
