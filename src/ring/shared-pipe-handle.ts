@@ -1,9 +1,8 @@
-import { threadId } from 'node:worker_threads';
 import { InvalidArgumentTypeError } from '../errors.js';
 import { monitorForHandles } from '../scheduling/thread-links.js';
 import { watchHeldEnd } from './end-monitor.js';
 import * as L from './layout.js';
-import { SharedRing, type RingSide } from './shared-ring.js';
+import { kHolderId, SharedRing, type RingSide } from './shared-ring.js';
 
 const kHandleKind = 'threadpipe.SharedPipeHandle';
 
@@ -27,7 +26,7 @@ export function makeHandle(side: RingSide, buffer: SharedArrayBuffer): SharedPip
     // Before the watch below, so that a thread that starts its own monitor links to it directly.
     monitor = monitorForHandles();
     const other = side === 'reader' ? L.WRITER_HOLDER : L.READER_HOLDER;
-    if (Atomics.load(new Int32Array(buffer, 0, L.kHeaderBytes / 4), other) === threadId + 1) {
+    if (Atomics.load(new Int32Array(buffer, 0, L.kHeaderBytes / 4), other) === kHolderId) {
       watchHeldEnd(new SharedRing(buffer), side === 'reader' ? 'writer' : 'reader');
     }
   } catch {
