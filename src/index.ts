@@ -2,9 +2,9 @@ export { MemoryPool, ReadOnlySequence, SequencePosition, SequenceReader } from '
 export type { MemoryPoolOptions, SequenceSegment } from './buffers/index.js';
 export { Pipe, PipeReader, PipeWriter } from './pipe/index.js';
 export type { ChunksOptions, DuplexPipe, FlushResult, OperationOptions, PipeOptions, ReadResult } from './pipe/index.js';
-export { channels, pendingOperations, type PendingOperation } from './diagnostics/index.js';
+export { channels, pendingOperations, type PendingOperation, type RingEndSnapshot, type RingSnapshot } from './diagnostics/index.js';
 export { PipeScheduler, PoolScheduler, ThreadScheduler, watchWorker } from './scheduling/index.js';
-export type { PoolSchedulerOptions, ThreadSchedulerOptions } from './scheduling/index.js';
+export type { CloseOptions, PoolSchedulerOptions, ThreadSchedulerOptions } from './scheduling/index.js';
 export { createDuplexPair, isSharedPipeHandle, SharedPipe, SharedPipeReader, SharedPipeWriter } from './ring/index.js';
 export type { RingStats, SharedPipeHandle, SharedPipeOptions } from './ring/index.js';
 export {
@@ -28,6 +28,7 @@ export {
   ReadPendingError,
   SameThreadWaitError,
   SchedulerClosedError,
+  SchedulerDestroyedError,
   ThreadpipeError,
   UnreadableErrorRecordError,
   WriteBeyondMemoryError,

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { MemoryPool, Pipe, type PipeReader, type PipeWriter, type ReadOnlySequence } from '../dist/src/index.js';
+import { MemoryPool, Pipe, PoolScheduler, ThreadScheduler, type PipeReader, type PipeWriter, type ReadOnlySequence } from '../dist/src/index.js';
 
 export type Peeked<T> = { state: 'pending' } | { state: 'fulfilled'; value: T } | { state: 'rejected'; error: unknown };
 
@@ -125,6 +125,38 @@ export async function rejection(promise: Promise<unknown>): Promise<Error & { co
     return error as Error & { code?: unknown };
   }
   throw new Error('expected the promise to reject');
+}
+
+/** The error a promise rejects with, within `ms`; fails the test if it resolves or is still pending then. */
+export function rejectedWithin(promise: Promise<unknown>, ms = 5_000): Promise<Error & { code?: unknown; cause?: unknown }> {
+  return within(rejection(promise), ms, 'the expected rejection');
+}
+
+/** What the cases that hold for both schedulers use of them. */
+export interface TestScheduler {
+  run<T>(exportName: string, args?: unknown, options?: { signal?: AbortSignal }): Promise<T>;
+  close(options?: { timeout?: number }): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+/**
+ * A ThreadScheduler and a one-thread PoolScheduler over `module`, by name, for the cases that hold for
+ * both. Each one made is tracked; `destroyAll()` (in afterEach) destroys them, so a run a failing test
+ * left stuck cannot hang the file.
+ */
+export function schedulerKinds(module: URL, concurrentTasksPerThread = 4): { kinds: [string, () => TestScheduler][]; destroyAll(): Promise<unknown> } {
+  const made: TestScheduler[] = [];
+  const track = (scheduler: TestScheduler): TestScheduler => {
+    made.push(scheduler);
+    return scheduler;
+  };
+  return {
+    kinds: [
+      ['ThreadScheduler', () => track(new ThreadScheduler(module))],
+      ['PoolScheduler', () => track(new PoolScheduler(module, { minThreads: 1, maxThreads: 1, concurrentTasksPerThread }))],
+    ],
+    destroyAll: () => within(Promise.allSettled(made.splice(0).map((scheduler) => scheduler.destroy())), 10_000, 'destroy() in afterEach'),
+  };
 }
 
 /** Gives queued immediates (and the work they queue) a few turns: whatever was due has happened after. */

@@ -1,7 +1,10 @@
 // Peer death: when the thread holding one end of a SharedPipe dies (uncaught error, process.exit,
-// terminate), the far end's pending and later reads/flushes reject with ERR_PIPE_PEER_EXITED instead
-// of hanging. Latency from the death to the rejection is measured; the bound is generous on purpose.
-import { Worker } from 'node:worker_threads';
+// terminate, out of memory), the far end's pending and later reads/flushes reject with
+// ERR_PIPE_PEER_EXITED instead of hanging — however the end got there (a scheduler run, watchWorker,
+// a handle posted by hand), also while the thread that started the holder is blocked in readSync or
+// flushSync, and for a pool thread that ends after its task returned. Latency from the death to the
+// rejection is measured and printed; the bound in the tests is generous on purpose (it catches a hang).
+import { threadId as mainThreadId, Worker, type ResourceLimits } from 'node:worker_threads';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   createDuplexPair,
@@ -10,6 +13,8 @@ import {
   SharedPipe,
   ThreadScheduler,
   watchWorker,
+  type RingSnapshot,
+  type SharedPipeHandle,
   type SharedPipeReader,
   type SharedPipeWriter,
 } from '../dist/src/index.js';
@@ -18,6 +23,8 @@ import { peek, within, quiet } from './helpers.js';
 
 const tasks = new URL('../dist/test/fixtures/sched-tasks.js', import.meta.url);
 const userWorker = new URL('../dist/test/fixtures/sched-user-worker.js', import.meta.url);
+const blockedCreator = new URL('../dist/test/fixtures/sched-blocked-creator.js', import.meta.url);
+const kMemoryLimits: ResourceLimits = { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 };
 
 /** Generous: the target is ~100 ms; this only catches "never" and multi-slice stalls. */
 const kBoundMs = 2_000;
@@ -52,8 +59,9 @@ function poolScheduler(): PoolScheduler {
   return p;
 }
 
-function startWorker(): Worker {
-  const worker = new Worker(userWorker);
+function startWorker(options: { resourceLimits?: ResourceLimits } = {}): Worker {
+  const worker = new Worker(userWorker, options);
+  worker.on('error', () => {});
   closers.push(() => worker.terminate());
   return worker;
 }
@@ -174,17 +182,17 @@ describe('PD ThreadScheduler thread dies', () => {
     });
   }
 
-  it('PD3 every ring end the thread held fails: both directions of a duplex pair and an end kept after its run returned', async () => {
+  it('PD3 every ring end the thread held fails: both directions of a duplex pair and an end it opened and kept after its run returned', async () => {
     const s = threadScheduler();
     const [local, remote] = createDuplexPair({ capacity: 4096 });
-    const kept = new SharedPipe({ capacity: 4096 });
     const ready = flags(2);
     const holding = quiet(rejection(s.run('hold', { ready, ...remote }, { signal: signal() })));
-    expect(await within(s.run('keep', { ready: ready.subarray(1), output: kept.writer }))).toBe('kept');
+    const opened = await within(s.run<{ input: SharedPipeHandle }>('openAndKeep', {}));
+    const kept = SharedPipe.reader(opened.input);
     await within(waitForFlag(ready, 0));
     const { pending: read } = await pendingRead(local.input as SharedPipeReader);
     const { pending: flush } = await pendingFlush(local.output as SharedPipeWriter);
-    const { pending: keptRead } = await pendingRead(kept.reader);
+    const { pending: keptRead } = await pendingRead(kept);
     const at = clock();
     const killer = quiet(kill(s, 'process.exit(3)', at));
     for (const pending of [read, flush, keptRead]) expectPeerExited(await rejection(pending));
@@ -227,17 +235,11 @@ describe('PD ThreadScheduler thread dies', () => {
     expect((await within(pipe.reader.read())).isCompleted).toBe(true);
   });
 
-  it('PD5 close() ends the thread: an end it still held (its run aborted, the ring not completed) fails the far end', async () => {
+  it('PD5 close() ends the thread: an end it opened and still holds after its run fails the far end', async () => {
     const s = threadScheduler();
-    const pipe = new SharedPipe({ capacity: 4096 });
-    const ready = flags();
-    const c = new AbortController();
-    const holding = quiet(s.run('hold', { ready, output: pipe.writer }, { signal: c.signal }));
-    await within(waitForFlag(ready, 0));
-    const { pending: read } = await pendingRead(pipe.reader);
-    // Aborting the run does not complete the ring; closing then ends the thread still holding the writer.
-    c.abort();
-    expect(await rejection(holding)).toMatchObject({ name: 'AbortError' });
+    const opened = await within(s.run<{ input: SharedPipeHandle }>('openAndKeep', {}));
+    const reader = SharedPipe.reader(opened.input);
+    const { pending: read } = await pendingRead(reader);
     await within(s.close());
     expectPeerExited(await rejection(read));
   });
@@ -346,4 +348,146 @@ describe('PD PoolScheduler thread dies mid-task', () => {
       expect(who.threadId).toBeGreaterThan(0);
     });
   }
+});
+
+describe('PD an end moved by hand: handle() posted to a plain Worker, no watchWorker', () => {
+  type How = 'exit' | 'throw' | 'oom';
+  const labels: Record<How, string> = { exit: 'process.exit(3)', throw: 'uncaught error', oom: 'out of memory' };
+
+  /** A worker holding `end`, given its handle the natural way: in a plain message, no transferList. */
+  async function handMoved(end: SharedPipeReader | SharedPipeWriter, message: object, options: { resourceLimits?: ResourceLimits } = {}): Promise<Worker> {
+    const worker = startWorker(options);
+    const ready = flags();
+    worker.postMessage({ handles: [end.handle()], ready, ...message });
+    await within(waitForFlag(ready, 0), 5_000, 'the worker to revive the end');
+    return worker;
+  }
+
+  for (const how of ['exit', 'throw', 'oom'] as How[]) {
+    it(`PD13 ${labels[how]}: the far end's pending read rejects ERR_PIPE_PEER_EXITED`, async () => {
+      const pipe = new SharedPipe({ capacity: 4096 });
+      const gate = flags(1);
+      const at = clock();
+      await handMoved(pipe.writer, { mode: 'die', how, gate, clock: at }, how === 'oom' ? { resourceLimits: kMemoryLimits } : {});
+      const { pending: read } = await pendingRead(pipe.reader);
+      raiseFlag(gate, 0);
+      expectPeerExited(await rejection(read, 10_000));
+      const latency = now() - at[0]!;
+      record(`hand-moved end, ${labels[how]}${how === 'oom' ? ' (from allocation start)' : ''}, read`, latency);
+      expect(at[0]).toBeGreaterThan(0);
+      expect(latency).toBeLessThan(kBoundMs * (how === 'oom' ? 5 : 1));
+    });
+  }
+
+  it('PD14 terminate(): the far end\'s pending read and flush reject ERR_PIPE_PEER_EXITED, seen by the monitor alone', async () => {
+    const toWorker = new SharedPipe({ capacity: 8192 });
+    const fromWorker = new SharedPipe({ capacity: 4096 });
+    const worker = await handMoved(fromWorker.writer, { mode: 'hold' });
+    const ready = flags();
+    worker.postMessage({ handles: [toWorker.reader.handle()], ready });
+    await within(waitForFlag(ready, 0));
+    const { pending: read } = await pendingRead(fromWorker.reader);
+    const { pending: flush } = await pendingFlush(toWorker.writer);
+    const t0 = now();
+    void worker.terminate();
+    const error = await rejection(read);
+    record('hand-moved end, terminate(), read', now() - t0);
+    expectPeerExited(error);
+    expectPeerExited(await rejection(flush));
+    record('hand-moved end, terminate(), flush', now() - t0);
+  });
+
+  it('PD15 the error carries a snapshot: positions, the dead holder\'s thread id, what was waiting', async () => {
+    const pipe = new SharedPipe({ capacity: 4096 });
+    await within(pipe.writer.write(seededBytes(3, 100)));
+    const worker = await handMoved(pipe.writer, { mode: 'hold' });
+    const holder = worker.threadId;
+    const first = await within(pipe.reader.read());
+    pipe.reader.advanceTo(first.buffer.getPosition(40), first.buffer.end);
+    const { pending: read } = await pendingRead(pipe.reader);
+    void worker.terminate();
+    const error = (await rejection(read)) as Error & { snapshot?: RingSnapshot };
+    expectPeerExited(error);
+    expect(error.snapshot).toMatchObject({
+      pipe: expect.stringMatching(/^SharedPipe#/),
+      capacity: 4096,
+      written: 100,
+      consumed: 40,
+      examined: 100,
+      unconsumed: 60,
+      unexamined: 0,
+      paused: false,
+      writer: { thread: holder, state: 'faulted', exited: true },
+      reader: { thread: mainThreadId, state: 'open', exited: false },
+    });
+  });
+});
+
+describe('PD the thread that started the holder is blocked in readSync / flushSync', () => {
+  type Mode = 'hand' | 'thread';
+  type How = 'exit' | 'throw' | 'oom' | 'terminate';
+  const cases: [Mode, How, 'readSync' | 'flushSync'][] = [
+    ['hand', 'exit', 'readSync'],
+    ['hand', 'throw', 'readSync'],
+    ['hand', 'terminate', 'readSync'],
+    ['hand', 'oom', 'readSync'],
+    ['hand', 'terminate', 'flushSync'],
+    ['thread', 'exit', 'readSync'],
+    ['thread', 'terminate', 'readSync'],
+    ['thread', 'oom', 'readSync'],
+    ['thread', 'throw', 'flushSync'],
+  ];
+  for (const [mode, how, wait] of cases) {
+    const holder = mode === 'hand' ? 'a plain Worker given the handle' : 'a ThreadScheduler run';
+    it(`PD16 ${holder} dies (${how}) while its creator is blocked in ${wait}: the blocked call throws ERR_PIPE_PEER_EXITED`, async () => {
+      const gate = flags(1);
+      const at = new Float64Array(new SharedArrayBuffer(16));
+      const creator = new Worker(blockedCreator, { workerData: { mode, how, wait, gate, clock: at, userWorker: userWorker.href, tasks: tasks.href } });
+      creator.on('error', () => {});
+      closers.push(() => creator.terminate());
+      const outcome = new Promise<{ type: string; code?: string; snapshot?: RingSnapshot }>((resolve) => {
+        creator.on('message', (message: { type: string }) => {
+          if (message.type !== 'blocking') resolve(message);
+        });
+      });
+      await within(new Promise((resolve) => creator.once('message', resolve)), 10_000, 'the creator to block');
+      raiseFlag(gate, 0);
+      const result = await within(outcome, 10_000, `the creator's blocked ${wait} to end`);
+      expect(result).toMatchObject({ type: 'threw', code: 'ERR_PIPE_PEER_EXITED' });
+      expect(result.snapshot).toMatchObject({ [wait === 'readSync' ? 'writer' : 'reader']: { exited: true } });
+      const latency = at[1]! - at[0]!;
+      record(`creator blocked in ${wait}, ${mode === 'hand' ? 'hand-moved end' : 'ThreadScheduler'}, ${how}${how === 'oom' ? ' (from allocation start)' : ''}`, latency);
+      expect(at[0]).toBeGreaterThan(0);
+      expect(latency).toBeLessThan(kBoundMs * (how === 'oom' ? 5 : 1));
+    });
+  }
+});
+
+describe('PD a pool thread that ends after its task returned', () => {
+  it('PD17 the end a task opened and kept fails when a later task exits the thread', async () => {
+    const pool = poolScheduler();
+    const opened = await within(pool.run<{ input: SharedPipeHandle }>('openAndKeep', { data: seededBytes(5, 10) }), 10_000);
+    const reader = SharedPipe.reader(opened.input);
+    const first = await within(reader.read());
+    expect(first.buffer.toUint8Array()).toEqual(seededBytes(5, 10));
+    reader.advanceTo(first.buffer.end);
+    const { pending: read } = await pendingRead(reader);
+    const at = clock();
+    const exiting = quiet(rejection(pool.run('exitNow', { clock: at, code: 3 }), 10_000));
+    expectPeerExited(await rejection(read));
+    record('pool thread process.exit(3) after its task returned, read', now() - at[0]!);
+    expectPeerExited(await exiting);
+  });
+
+  it('PD18 the end a task opened and kept fails when the pool ends the idle thread (idleTimeout)', async () => {
+    const pool = new PoolScheduler(tasks, { minThreads: 0, maxThreads: 1, idleTimeout: 50 });
+    closers.push(() => pool.close());
+    const opened = await within(pool.run<{ input: SharedPipeHandle }>('openAndKeep', {}), 10_000);
+    const returned = now();
+    const reader = SharedPipe.reader(opened.input);
+    const { pending: read } = await pendingRead(reader);
+    expectPeerExited(await rejection(read));
+    record('pool thread ended idle (terminate) after its task returned, from the return (includes idleTimeout 50 ms), read', now() - returned);
+    expect(pool.threads).toBe(0);
+  });
 });

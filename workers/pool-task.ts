@@ -2,29 +2,29 @@
 // thread. Aborts arrive on a port, so an aborted task is canceled cooperatively and its thread lives on.
 import type { MessagePort } from 'node:worker_threads';
 import { threadId } from 'node:worker_threads';
-import { serializeError, type ErrorRecord } from '../src/errors/serialization.js';
+import { serializeError } from '../src/errors/serialization.js';
+import type { PoolOutcome, PoolTask, TaskControl, TaskReport } from '../src/scheduling/host-messages.js';
+import { adoptLink, hasLink } from '../src/scheduling/thread-links.js';
 import { runTask } from './task-runner.js';
 
-export interface PoolTask {
-  module: string;
-  exportName: string;
-  args: unknown;
-  port: MessagePort;
-}
-
-export type PoolOutcome = { ok: true; value: unknown } | { ok: false; error: ErrorRecord };
+export type { PoolOutcome, PoolTask };
 
 export default async function poolTask(task: PoolTask): Promise<PoolOutcome> {
+  // The first task a pool thread runs gives it its link; later ones bring a spare that is released.
+  adoptLink(task.link, task.monitor);
+  const port = task.port as MessagePort;
   const controller = new AbortController();
-  task.port.on('message', (message: unknown) => {
-    if (message === 'abort') controller.abort();
+  port.on('message', (message: TaskControl) => {
+    if (message !== 'abort') return;
+    controller.abort();
+    port.postMessage({ type: 'abort-seen' } satisfies TaskReport);
   });
-  task.port.postMessage({ threadId });
+  port.postMessage({ type: 'started', threadId, linked: hasLink() } satisfies TaskReport);
   try {
     return { ok: true, value: await runTask(task.module, task.exportName, task.args, controller.signal) };
   } catch (error) {
     return { ok: false, error: serializeError(error) };
   } finally {
-    task.port.close();
+    port.close();
   }
 }

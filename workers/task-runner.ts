@@ -28,12 +28,15 @@ function load(moduleUrl: string): Promise<Record<string, unknown>> {
   return loading;
 }
 
+/**
+ * Runs `exportName(args, context)` with the pipe ends in `args` revived here. The run owns those
+ * ends: when it settles, each one it did not complete or hand on is completed, with the run's error
+ * if it threw, so the far end never waits for a task that has returned. Handing an end on means
+ * moving it away: returning it (or its handle) in the result, or calling its `handle()` to send it
+ * elsewhere.
+ */
 export async function runTask(moduleUrl: string, exportName: string, args: unknown, signal: AbortSignal): Promise<unknown> {
-  const module = await load(moduleUrl);
-  const fn = module[exportName];
-  if (typeof fn !== 'function') throw new ExportNotFoundError(moduleUrl, exportName);
   const revived: (SharedPipeReader | SharedPipeWriter)[] = [];
-  const input = reviveEnds(args, revived);
   // Aborting the task cancels its pipes' pending reads and flushes, so a function blocked on them wakes.
   const onAbort = (): void => {
     for (const end of revived) {
@@ -41,12 +44,34 @@ export async function runTask(moduleUrl: string, exportName: string, args: unkno
       else end.cancelPendingFlush();
     }
   };
-  signal.addEventListener('abort', onAbort, { once: true });
+  let failure: { error: unknown } | undefined;
   try {
+    // Revived first: a module that fails to load still settles the ends it was given.
+    const input = reviveEnds(args, revived);
+    const module = await load(moduleUrl);
+    const fn = module[exportName];
+    if (typeof fn !== 'function') throw new ExportNotFoundError(moduleUrl, exportName);
+    signal.addEventListener('abort', onAbort, { once: true });
     const value = await (fn as TaskFunction)(input, { signal, threadId });
     const moved: MovedEnd[] = [];
-    return moveEnds(value, moved);
+    return moveEnds(value, moved, 'result');
+  } catch (error) {
+    failure = { error };
+    throw error;
   } finally {
     signal.removeEventListener('abort', onAbort);
+    completeEnds(revived, failure);
+  }
+}
+
+/** Completes each end still held here; one moved on (handed on) is left alone. */
+function completeEnds(ends: readonly (SharedPipeReader | SharedPipeWriter)[], failure: { error: unknown } | undefined): void {
+  const error = failure === undefined ? undefined : failure.error instanceof Error ? failure.error : new Error(String(failure.error));
+  for (const end of ends) {
+    try {
+      end.complete(error);
+    } catch (problem) {
+      if ((problem as { code?: unknown }).code !== 'ERR_PIPE_END_MOVED') throw problem;
+    }
   }
 }

@@ -1,27 +1,26 @@
 // The entry of a ThreadScheduler's dedicated worker: runs each requested export on this one thread.
 import { parentPort, workerData } from 'node:worker_threads';
 import { serializeError } from '../src/errors/serialization.js';
+import { adoptLink } from '../src/scheduling/thread-links.js';
+import type { HostMessage, SchedulerMessage } from '../src/scheduling/host-messages.js';
 import { runTask } from './task-runner.js';
 
-interface RunMessage {
-  type: 'run';
-  id: number;
-  exportName: string;
-  args: unknown;
-}
-
-interface AbortMessage {
-  type: 'abort';
-  id: number;
-}
-
 const port = parentPort!;
-const moduleUrl = (workerData as { module: string }).module;
+const { module: moduleUrl, link, monitor } = workerData as { module: string; link?: unknown; monitor?: unknown };
 const running = new Map<number, AbortController>();
 
-port.on('message', (message: RunMessage | AbortMessage) => {
+// The monitor's end of this thread's link fails the ends this thread holds if it dies.
+adoptLink(link, monitor);
+
+function reply(message: HostMessage): void {
+  port.postMessage(message);
+}
+
+port.on('message', (message: SchedulerMessage) => {
   if (message.type === 'abort') {
     running.get(message.id)?.abort();
+    // This thread's event loop got the abort: the run is canceled cooperatively, no need to force it.
+    reply({ type: 'abort-seen', id: message.id });
     return;
   }
   const controller = new AbortController();
@@ -29,11 +28,11 @@ port.on('message', (message: RunMessage | AbortMessage) => {
   runTask(moduleUrl, message.exportName, message.args, controller.signal).then(
     (value) => {
       try {
-        port.postMessage({ type: 'done', id: message.id, value });
+        port.postMessage({ type: 'done', id: message.id, value } satisfies HostMessage);
       } catch (error) {
-        port.postMessage({ type: 'fail', id: message.id, error: serializeError(error) });
+        reply({ type: 'fail', id: message.id, error: serializeError(error) });
       }
     },
-    (error: unknown) => port.postMessage({ type: 'fail', id: message.id, error: serializeError(error) }),
+    (error: unknown) => reply({ type: 'fail', id: message.id, error: serializeError(error) }),
   ).finally(() => running.delete(message.id));
 });

@@ -1,2 +1,2 @@
 export { channels } from './channels.js';
-export { pendingOperations, type PendingOperation } from './pending-operations.js';
+export { pendingOperations, type PendingOperation, type RingEndSnapshot, type RingSnapshot } from './pending-operations.js';

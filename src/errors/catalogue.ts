@@ -290,6 +290,18 @@ export class SameThreadWaitError extends ThreadpipeError {
   }
 }
 
+/** A run still pending when its scheduler was destroyed (or its close timeout ran out). */
+export class SchedulerDestroyedError extends ThreadpipeError {
+  constructor(message = 'The scheduler was destroyed before this run finished.') {
+    super(message, 'ERR_SCHEDULER_DESTROYED');
+    this.name = 'SchedulerDestroyedError';
+  }
+
+  static {
+    brand(this, 'SchedulerDestroyedError');
+  }
+}
+
 /** The record a faulted end left in a shared ring could not be read back. */
 export class UnreadableErrorRecordError extends ThreadpipeError {
   constructor(options?: ErrorOptions) {

@@ -5,7 +5,7 @@ import { trackPending, untrackPending } from '../diagnostics/pending-operations.
 import { checkAdvanceOrder, positionOutsideLastRead } from '../pipe/advance-range.js';
 import { PipeReader } from '../pipe/pipe-reader.js';
 import { readResult, type ReadResult } from '../pipe/results.js';
-import { kMove, type MovedEnd } from '../scheduling/movable.js';
+import { kCheckMove, kMove, type MovedEnd } from '../scheduling/movable.js';
 import { PipeScheduler, resumeOn } from '../scheduling/scheduler.js';
 import * as L from './layout.js';
 import { RingSegment } from './ring-segment.js';
@@ -131,8 +131,7 @@ export class SharedPipeReader extends PipeReader {
    * `SharedPipe.reader(handle)`. Not while a read is pending or its result still needs `advanceTo`.
    */
   handle(): SharedPipeHandle {
-    this.checkUsable();
-    if (this.isReadPending || this.isResultOutstanding || this.#waiting) throw new ReadPendingError();
+    this[kCheckMove]();
     this.markMoved();
     this.#first = this.#second = null;
     this.#ring.detach('reader');
@@ -145,6 +144,12 @@ export class SharedPipeReader extends PipeReader {
 
   get capacity(): number {
     return this.#capacity;
+  }
+
+  /** @internal Throws what handle() would, without moving: a scheduler moves all ends of a run or none. */
+  [kCheckMove](): void {
+    this.checkUsable();
+    if (this.isReadPending || this.isResultOutstanding || this.#waiting) throw new ReadPendingError();
   }
 
   /** @internal Moves this end for a scheduler: the handle plus the controls the sending thread keeps. */

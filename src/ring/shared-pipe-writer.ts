@@ -3,7 +3,7 @@ import { channels } from '../diagnostics/channels.js';
 import { trackPending, untrackPending, type PendingOperation } from '../diagnostics/pending-operations.js';
 import { PipeWriter, toBytes } from '../pipe/pipe-writer.js';
 import { flushResult, type FlushResult } from '../pipe/results.js';
-import { kMove, type MovedEnd } from '../scheduling/movable.js';
+import { kCheckMove, kMove, type MovedEnd } from '../scheduling/movable.js';
 import { PipeScheduler, resumeOn } from '../scheduling/scheduler.js';
 import * as L from './layout.js';
 import { kDataOffset } from './layout.js';
@@ -192,8 +192,7 @@ export class SharedPipeWriter extends PipeWriter {
 
   /** Moves this end: send the handle to another thread and revive it there with `SharedPipe.writer(handle)`. */
   handle(): SharedPipeHandle {
-    this.checkUsable();
-    if (this.isFlushPending || this.#unflushed > 0 || this.#ownedBytes > 0 || this.#draining !== null) throw new FlushPendingError();
+    this[kCheckMove]();
     this.markMoved();
     this.#memory = Memory.None;
     this.#ring.detach('writer');
@@ -202,6 +201,12 @@ export class SharedPipeWriter extends PipeWriter {
 
   stats(): RingStats {
     return this.#ring.stats();
+  }
+
+  /** @internal Throws what handle() would, without moving: a scheduler moves all ends of a run or none. */
+  [kCheckMove](): void {
+    this.checkUsable();
+    if (this.isFlushPending || this.#unflushed > 0 || this.#ownedBytes > 0 || this.#draining !== null) throw new FlushPendingError();
   }
 
   /** @internal Moves this end for a scheduler: the handle plus the controls the sending thread keeps. */

@@ -1,14 +1,19 @@
 import type { DuplexPipe } from '../pipe/duplex-pipe.js';
+import { registerSnapshotSource } from '../diagnostics/pending-operations.js';
 import { PipeScheduler, validateScheduler } from '../scheduling/scheduler.js';
+import { watchHeldEnd } from './end-monitor.js';
 import { checkHandle, type SharedPipeHandle } from './shared-pipe-handle.js';
 import { SharedPipeReader } from './shared-pipe-reader.js';
 import { SharedPipeWriter } from './shared-pipe-writer.js';
-import { SharedRing, type SharedPipeOptions } from './shared-ring.js';
+import { SharedRing, type RingSide, type SharedPipeOptions } from './shared-ring.js';
 
 /**
  * A pipe whose ends may live in different threads: a lock-free single-producer/single-consumer ring
  * in a SharedArrayBuffer. Both ends start on the creating thread; `handle()` moves one, and the
- * receiving thread revives it with `SharedPipe.reader(handle)` / `SharedPipe.writer(handle)`.
+ * receiving thread revives it with `SharedPipe.reader(handle)` / `SharedPipe.writer(handle)` (the
+ * handle is plain data: post it in any message, no transferList). A worker thread that revives an
+ * end, or keeps one whose other end moved away, is watched: if it dies holding it, the far end fails
+ * with ERR_PIPE_PEER_EXITED (see end-monitor.ts).
  */
 export class SharedPipe {
   readonly reader: SharedPipeReader;
@@ -20,6 +25,7 @@ export class SharedPipe {
     const writerScheduler = validateScheduler('writerScheduler', options?.writerScheduler);
     ring.attach('reader');
     ring.attach('writer');
+    registerSnapshotSource(ring.name, ring);
     this.reader = new SharedPipeReader(ring, readerScheduler);
     this.writer = new SharedPipeWriter(ring, writerScheduler);
   }
@@ -29,6 +35,7 @@ export class SharedPipe {
     const scheduler = validateScheduler('scheduler', options?.scheduler);
     const ring = new SharedRing(checkHandle(handle, 'reader').buffer);
     ring.attach('reader');
+    revived(ring, 'reader', handle);
     return new SharedPipeReader(ring, scheduler);
   }
 
@@ -37,8 +44,15 @@ export class SharedPipe {
     const scheduler = validateScheduler('scheduler', options?.scheduler);
     const ring = new SharedRing(checkHandle(handle, 'writer').buffer);
     ring.attach('writer');
+    revived(ring, 'writer', handle);
     return new SharedPipeWriter(ring, scheduler);
   }
+}
+
+/** An end taken over here is watched: if this thread dies holding it, its far end fails with ERR_PIPE_PEER_EXITED. */
+function revived(ring: SharedRing, side: RingSide, handle: SharedPipeHandle): void {
+  registerSnapshotSource(ring.name, ring);
+  watchHeldEnd(ring, side, handle.monitor);
 }
 
 /** Schedulers of the ends this thread keeps; they do not travel with a handle (each thread picks its own). */

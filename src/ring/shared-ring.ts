@@ -3,7 +3,9 @@ import { InvalidArgumentTypeError, InvalidArgumentValueError, PeerExitedError, P
 import { decodeErrorRecord, encodeErrorRecord } from '../errors/serialization.js';
 import type { MovedEnd } from '../scheduling/movable.js';
 import { channels } from '../diagnostics/channels.js';
+import type { RingSnapshot } from '../diagnostics/pending-operations.js';
 import * as L from './layout.js';
+import { ringSnapshot } from './ring-snapshot.js';
 
 export interface SharedPipeOptions {
   /** Ring bytes: a power of two from 16 to 2^30. Default 1 MiB. */
@@ -135,6 +137,11 @@ export class SharedRing {
     return Atomics.load(this.header, side === 'reader' ? L.READER_HOLDER : L.WRITER_HOLDER) - 1;
   }
 
+  /** The shared state now: positions, pause state, who holds and who waits for what. */
+  snapshot(): RingSnapshot {
+    return ringSnapshot(this);
+  }
+
   /**
    * Completes one side; the first completion of a side wins. The error record is written before the
    * bit that announces it, and both sleepers are woken after the state change.
@@ -154,10 +161,10 @@ export class SharedRing {
   }
 
   /** Marks the side held by a thread that died: its far end fails instead of waiting forever. */
-  markExited(side: RingSide): boolean {
+  markExited(side: RingSide, message?: string): boolean {
     if (channels.peerExit.hasSubscribers) channels.peerExit.publish({ pipe: this.name, side, thread: this.holder(side) });
     const exited = side === 'writer' ? L.WRITER_EXITED : L.READER_EXITED;
-    const completed = this.complete(side, new PeerExitedError(), exited);
+    const completed = this.complete(side, new PeerExitedError(message), exited);
     if (!completed) {
       // The side had completed already; a clean completion stays clean, but record the exit anyway.
       Atomics.or(this.header, L.STATE, exited);
@@ -170,7 +177,12 @@ export class SharedRing {
   readError(side: RingSide): Error {
     const offset = side === 'writer' ? L.kWriterErrorOffset : L.kReaderErrorOffset;
     const length = Atomics.load(this.header, side === 'writer' ? L.WRITER_ERROR_LEN : L.READER_ERROR_LEN);
-    return decodeErrorRecord(new Uint8Array(this.buffer, offset, length).slice());
+    const error = decodeErrorRecord(new Uint8Array(this.buffer, offset, length).slice());
+    // A dead peer explains itself: what the ring looked like when this end learned of it.
+    if ((this.state() & (side === 'writer' ? L.WRITER_EXITED : L.READER_EXITED)) !== 0 && (error as { code?: unknown }).code === 'ERR_PIPE_PEER_EXITED') {
+      Object.defineProperty(error, 'snapshot', { value: this.snapshot(), enumerable: true, configurable: true, writable: true });
+    }
+    return error;
   }
 
   setBits(bits: number): void {
@@ -250,6 +262,15 @@ export function movedEnd(ring: SharedRing, side: RingSide, handle: unknown): Mov
     },
     abandon(error: Error): void {
       if (ring.holder(side) === -1) ring.complete(side, error);
+    },
+    interrupt(threadId: number, error: Error): boolean {
+      const holder = ring.holder(side);
+      if ((holder !== threadId && holder !== -1) || ring.isCompleted(side)) return false;
+      // The end's own completion reaches its far end; failing the far side too is what wakes a
+      // read or flush blocked on this end (Atomics.wait included) and makes it throw `error`.
+      ring.complete(side, error);
+      ring.complete(side === 'reader' ? 'writer' : 'reader', error);
+      return true;
     },
     get finished(): boolean {
       const done = L.READER_COMPLETED | L.WRITER_COMPLETED;

@@ -2,3 +2,4 @@ export { PipeScheduler } from './scheduler.js';
 export { ThreadScheduler, type ThreadSchedulerOptions } from './thread-scheduler.js';
 export { PoolScheduler, type PoolSchedulerOptions } from './pool-scheduler.js';
 export { watchWorker } from './watch-worker.js';
+export type { CloseOptions } from './run-control.js';

@@ -3,6 +3,8 @@
  * knows only this protocol; the shared ring implements it (ring depends on scheduling, not back).
  */
 export const kMove = Symbol.for('threadpipe.move');
+/** Throws what moving would throw (completed, moved already, an operation in progress), without moving. */
+export const kCheckMove = Symbol.for('threadpipe.checkMove');
 
 /** What stays behind when an end moves: its handle for the message, and the controls the sender keeps. */
 export interface MovedEnd {
@@ -12,28 +14,66 @@ export interface MovedEnd {
   markPeerExited(threadId: number): boolean;
   /** Fails the end when it could not be delivered, so its far end does not wait forever. */
   abandon(error: Error): void;
+  /**
+   * Fails both sides of the end's ring with `error` if `threadId` holds the end (or nobody took it
+   * yet) and it is not completed: a task blocked on it, in Atomics.wait too, wakes and throws `error`.
+   */
+  interrupt(threadId: number, error: Error): boolean;
   /** True once both ends of its ring completed: nothing left to watch. */
   readonly finished: boolean;
 }
 
 export interface Movable {
   [kMove](): MovedEnd;
+  [kCheckMove](): void;
 }
 
 export function isMovable(value: unknown): value is Movable {
-  return typeof value === 'object' && value !== null && typeof (value as Partial<Movable>)[kMove] === 'function';
+  return typeof value === 'object' && value !== null && typeof (value as Partial<Movable>)[kMove] === 'function' && typeof (value as Partial<Movable>)[kCheckMove] === 'function';
+}
+
+/**
+ * Moves a set of ends all or nothing: every end is checked first, so one that cannot move (completed,
+ * moved already, a read or flush in progress) throws its coded error, naming where it was found in
+ * `argument`, before any end has moved; every end is then still usable where it was.
+ */
+export function moveAll(ends: ReadonlyMap<Movable, string>): Map<Movable, MovedEnd> {
+  for (const [end, where] of ends) {
+    try {
+      end[kCheckMove]();
+    } catch (error) {
+      if (error instanceof Error && !('argument' in error)) Object.defineProperty(error, 'argument', { value: where, enumerable: true, configurable: true });
+      throw error;
+    }
+  }
+  const moved = new Map<Movable, MovedEnd>();
+  for (const end of ends.keys()) moved.set(end, end[kMove]());
+  return moved;
 }
 
 /**
  * Replaces every movable end found in plain objects and arrays (any depth) by its handle, collecting
- * what stays behind. Other values are left for structured clone.
+ * what stays behind; all or nothing (see `moveAll`). An end found twice moves once, and both places
+ * get the same handle. Other values are left for structured clone.
  */
-export function moveEnds(value: unknown, moved: MovedEnd[]): unknown {
-  return replaceDeep(value, isMovable, (movable) => {
-    const end = movable[kMove]();
-    moved.push(end);
-    return end.handle;
+export function moveEnds(value: unknown, moved: MovedEnd[], root = 'args'): unknown {
+  const found = new Map<Movable, string>();
+  visitDeep(value, root, (item, where) => {
+    if (!isMovable(item)) return false;
+    if (!found.has(item)) found.set(item, where);
+    return true;
   });
+  if (found.size === 0) return value;
+  const ends = moveAll(found);
+  moved.push(...ends.values());
+  return replaceDeep(value, isMovable, (end) => ends.get(end)!.handle);
+}
+
+/** Calls `visit` on every value in plain objects and arrays (any depth) with its path; true stops the descent there. */
+function visitDeep(value: unknown, where: string, visit: (value: unknown, where: string) => boolean): void {
+  if (visit(value, where)) return;
+  if (Array.isArray(value)) value.forEach((item, i) => visitDeep(item, `${where}[${i}]`, visit));
+  else if (isPlainObject(value)) for (const [key, item] of Object.entries(value)) visitDeep(item, `${where}.${key}`, visit);
 }
 
 /**

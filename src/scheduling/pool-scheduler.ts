@@ -1,12 +1,23 @@
 import { createRequire } from 'node:module';
 import { MessageChannel } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
-import { abortError, InvalidArgumentTypeError, PeerExitedError, SchedulerClosedError, validateInteger, validateSignal } from '../errors/index.js';
-import { deserializeError, type ErrorRecord } from '../errors/serialization.js';
+import {
+  abortError,
+  InvalidArgumentTypeError,
+  PeerExitedError,
+  SchedulerClosedError,
+  SchedulerDestroyedError,
+  validateInteger,
+  validateSignal,
+} from '../errors/index.js';
+import { deserializeError } from '../errors/serialization.js';
 import type { OperationOptions } from '../pipe/results.js';
 import { channels } from '../diagnostics/channels.js';
+import type { PoolOutcome, PoolTask, TaskControl, TaskReport } from './host-messages.js';
 import { moveEnds, type MovedEnd } from './movable.js';
 import { moduleUrl, validateExportName } from './module-url.js';
+import { AbortEscalation, destroyAfter, kMaxTimerMs, validateCloseOptions, type CloseOptions } from './run-control.js';
+import { newThreadLink } from './thread-links.js';
 
 export interface PoolSchedulerOptions {
   minThreads?: number;
@@ -16,8 +27,6 @@ export interface PoolSchedulerOptions {
   /** How long an idle thread lives, in ms. */
   idleTimeout?: number;
 }
-
-type PoolOutcome = { ok: true; value: unknown } | { ok: false; error: ErrorRecord };
 
 let runIds = 0;
 
@@ -31,20 +40,35 @@ function loadPiscina(): typeof Piscina {
   return PiscinaClass;
 }
 
+/** A thread id not known yet: the task has not started. */
+const kNoThread = -2;
+
 /**
  * The same `run()` contract as ThreadScheduler over a pool of threads (piscina underneath). Aborting
- * a run cancels that task cooperatively (its function sees the signal, its pipes are canceled); the
- * thread and the tasks beside it keep running.
+ * a run rejects it at once and cancels that task cooperatively (its function sees the signal, its
+ * pipes are canceled); the thread and the tasks beside it keep running.
  */
 export class PoolScheduler {
   readonly module: string;
   readonly #pool: Piscina;
+  readonly #inFlight = new Set<(error: Error) => void>();
+  readonly #escalation = new AbortEscalation();
+  /** Pool threads that reported having their link. */
+  #linked = new Set<number>();
+  #stopped = false;
   #closing: Promise<void> | null = null;
+  #destroying: Promise<void> | null = null;
+  #markDestroyed: () => void = () => {};
+  /** Settles once destroy() has ended every thread. */
+  readonly #destroyed = new Promise<void>((resolve) => {
+    this.#markDestroyed = resolve;
+  });
 
   constructor(module: string | URL, options: PoolSchedulerOptions = {}) {
     this.module = moduleUrl(module);
     if (typeof options !== 'object' || options === null) throw new InvalidArgumentTypeError('options', options, 'an object');
-    const settings: Record<string, unknown> = { filename: kTaskEntry };
+    // close() waits for the runs in flight as long as they take, unless given a timeout of its own.
+    const settings: Record<string, unknown> = { filename: kTaskEntry, closeTimeout: kMaxTimerMs };
     if (options.minThreads !== undefined) settings.minThreads = validateInteger('minThreads', options.minThreads, 0, 1024);
     if (options.maxThreads !== undefined) settings.maxThreads = validateInteger('maxThreads', options.maxThreads, 1, 1024);
     if (options.concurrentTasksPerThread !== undefined) {
@@ -59,60 +83,116 @@ export class PoolScheduler {
     return this.#pool.threads.length;
   }
 
+  /** See ThreadScheduler.run: the same contract, on whichever pool thread takes the task. */
   run<T>(exportName: string, args?: unknown, options?: OperationOptions): Promise<T> {
     validateExportName(exportName);
     const signal = validateSignal('options.signal', options?.signal);
-    if (this.#closing !== null) return Promise.reject(new SchedulerClosedError());
+    if (this.#stopped) return Promise.reject(new SchedulerClosedError());
     if (signal?.aborted) return Promise.reject(abortError(signal));
     const moved: MovedEnd[] = [];
-    const task = { module: this.module, exportName, args: moveEnds(args, moved), port: undefined as unknown };
+    const movedArgs = moveEnds(args, moved);
     const { port1, port2 } = new MessageChannel();
-    task.port = port2;
-    let threadId = -2;
-    port1.on('message', (message: { threadId?: number }) => {
-      if (typeof message.threadId === 'number') threadId = message.threadId;
-    });
-    port1.unref();
-    // The task's thread aborts its signal, then cancels its pipes: the function sees the abort first.
-    const onAbort = (): void => port1.postMessage('abort');
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const event = { scheduler: 'PoolScheduler', thread: -1, exportName, id: ++runIds };
+    // A link for the pool thread, which keeps the first one it gets: its ends are watched for as long
+    // as it lives. Once every thread the pool can have is linked, tasks travel without one.
+    const link = this.#needsLink() ? newThreadLink() : undefined;
+    const task: PoolTask = { module: this.module, exportName, args: movedArgs, port: port2, ...(link === undefined ? {} : { link: link.port, monitor: link.monitor }) };
+    const id = ++runIds;
+    let threadId = kNoThread;
+    const event = { scheduler: 'PoolScheduler', thread: -1, exportName, id };
     if (channels.runStart.hasSubscribers) channels.runStart.publish(event);
-    const finish = (error?: unknown): void => {
-      if (channels.runEnd.hasSubscribers) channels.runEnd.publish({ ...event, thread: threadId, ...(error === undefined ? {} : { error }) });
-      signal?.removeEventListener('abort', onAbort);
-      port1.close();
-    };
-    return (this.#pool.run(task, { transferList: [port2] }) as Promise<PoolOutcome>).then(
-      (outcome) => {
-        if (outcome.ok) {
-          finish();
-          return outcome.value as T;
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const settle = (error: unknown, value?: unknown): void => {
+        if (settled) return;
+        settled = true;
+        if (channels.runEnd.hasSubscribers) channels.runEnd.publish({ ...event, thread: threadId, ...(error === undefined ? {} : { error }) });
+        signal?.removeEventListener('abort', onAbort);
+        this.#inFlight.delete(fail);
+        if (error === undefined) resolve(value as T);
+        else reject(error);
+      };
+      const fail = (error: Error): void => settle(error);
+      port1.on('message', (report: TaskReport) => {
+        if (report.type === 'started') {
+          threadId = report.threadId;
+          if (report.linked) this.#linked.add(threadId);
         }
-        const error = deserializeError(outcome.error);
-        finish(error);
-        const aborted = (error as { code?: unknown }).code === 'ABORT_ERR' || error.name === 'AbortError';
-        throw signal?.aborted && aborted ? abortError(signal) : error;
-      },
-      (failure: unknown) => {
-        finish(failure);
-        if ((failure as Error | undefined)?.name === 'DataCloneError') {
-          // The task never left this thread: its arguments could not be sent.
-          for (const end of moved) end.abandon(failure as Error);
-          throw failure;
-        }
-        // The task did not report back: its thread died. Its pipes fail on the far side too.
-        for (const end of moved) end.markPeerExited(threadId);
-        const error = new PeerExitedError(`The pool thread running '${exportName}' exited: ${(failure as Error)?.message ?? failure}`);
-        Object.defineProperty(error, 'cause', { value: failure, configurable: true, writable: true });
-        throw error;
-      },
-    );
+        else if (report.type === 'abort-seen') this.#escalation.disarm(id);
+      });
+      port1.unref();
+      // The task's thread aborts its signal, then cancels its pipes: the function sees the abort first.
+      const onAbort = (): void => {
+        const error = abortError(signal!);
+        port1.postMessage('abort' satisfies TaskControl);
+        this.#escalation.arm(id, moved, () => threadId, error);
+        settle(error);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#inFlight.add(fail);
+      (this.#pool.run(task, { transferList: link === undefined ? [port2] : [port2, link.port] }) as Promise<PoolOutcome>).then(
+        (outcome) => {
+          if (outcome.ok) return settle(undefined, outcome.value);
+          const error = deserializeError(outcome.error);
+          const aborted = (error as { code?: unknown }).code === 'ABORT_ERR' || error.name === 'AbortError';
+          settle(signal?.aborted && aborted ? abortError(signal) : error);
+        },
+        (failure: unknown) => {
+          if ((failure as Error | undefined)?.name === 'DataCloneError') {
+            // The task never left this thread: its arguments could not be sent.
+            for (const end of moved) end.abandon(failure as Error);
+            link?.port.close();
+            return settle(failure);
+          }
+          // The task did not report back: its thread died (or the pool was destroyed). Its pipes fail on the far side too.
+          for (const end of moved) end.markPeerExited(threadId);
+          const error = new PeerExitedError(`The pool thread running '${exportName}' exited: ${(failure as Error)?.message ?? failure}`);
+          Object.defineProperty(error, 'cause', { value: failure, configurable: true, writable: true });
+          settle(error);
+        },
+      ).finally(() => {
+        this.#escalation.disarm(id);
+        port1.close();
+      });
+    });
   }
 
-  /** Lets queued and running tasks finish, then ends the threads. */
-  close(): Promise<void> {
-    this.#closing ??= this.#pool.close();
+  /** True unless every thread the pool has, and may start, is known to have its link. */
+  #needsLink(): boolean {
+    const threads = this.#pool.threads;
+    if (this.#linked.size > 2 * this.#pool.maxThreads) this.#linked = new Set(threads.map((thread) => thread.threadId).filter((id) => this.#linked.has(id)));
+    return threads.length < this.#pool.maxThreads || threads.some((thread) => !this.#linked.has(thread.threadId));
+  }
+
+  /**
+   * Lets queued and running tasks finish, then ends the threads. With `timeout`, the runs still
+   * pending after that many ms are failed as by destroy().
+   */
+  close(options?: CloseOptions): Promise<void> {
+    const timeout = validateCloseOptions(options);
+    this.#stopped = true;
+    this.#closing ??= new Promise<void>((resolve) => {
+      this.#pool.close().then(resolve, resolve);
+      // destroy() ends the wait too, whatever the pool's own close makes of it.
+      this.#destroyed.then(resolve);
+    });
+    destroyAfter(this.#closing, timeout, () => this.destroy());
     return this.#closing;
+  }
+
+  /**
+   * Terminates every thread now: queued and running runs reject with ERR_SCHEDULER_DESTROYED, and the
+   * ends their threads held fail on their far side with ERR_PIPE_PEER_EXITED. New runs are refused.
+   */
+  destroy(): Promise<void> {
+    this.#stopped = true;
+    this.#destroying ??= (async () => {
+      const runs = [...this.#inFlight];
+      const error = new SchedulerDestroyedError(`PoolScheduler was destroyed with ${runs.length} run(s) pending.`);
+      for (const fail of runs) fail(error);
+      await this.#pool.destroy();
+      this.#escalation.disarmAll();
+      this.#markDestroyed();
+    })();
+    return this.#destroying;
   }
 }

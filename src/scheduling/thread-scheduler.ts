@@ -1,10 +1,20 @@
 import { Worker, type ResourceLimits } from 'node:worker_threads';
-import { abortError, InvalidArgumentTypeError, PeerExitedError, SchedulerClosedError, validateSignal } from '../errors/index.js';
-import { deserializeError, type ErrorRecord } from '../errors/serialization.js';
+import {
+  abortError,
+  InvalidArgumentTypeError,
+  PeerExitedError,
+  SchedulerClosedError,
+  SchedulerDestroyedError,
+  validateSignal,
+} from '../errors/index.js';
+import { deserializeError } from '../errors/serialization.js';
 import type { OperationOptions } from '../pipe/results.js';
 import { channels } from '../diagnostics/channels.js';
+import type { HostMessage, SchedulerMessage } from './host-messages.js';
 import { moveEnds, type MovedEnd } from './movable.js';
 import { moduleUrl, validateExportName } from './module-url.js';
+import { AbortEscalation, destroyAfter, validateCloseOptions, type CloseOptions } from './run-control.js';
+import { newThreadLink } from './thread-links.js';
 
 export interface ThreadSchedulerOptions {
   /** A name for the thread, shown in diagnostics. */
@@ -17,14 +27,14 @@ interface InFlight {
   reject(error: unknown): void;
 }
 
-type HostMessage = { type: 'done'; id: number; value: unknown } | { type: 'fail'; id: number; error: ErrorRecord };
-
 const kHostEntry = new URL('../../workers/thread-host.js', import.meta.url);
 
 /**
  * One dedicated worker thread: everything run on it stays on it (the dedicated-thread scheduler of
  * the .NET docs), so one connection's parsing always runs on the same thread. Runs are exported
- * functions of a module; shared pipe ends in their arguments move to the thread.
+ * functions of a module; shared pipe ends in their arguments move to the thread, all or none, and
+ * belong to the run: each end it neither completed nor handed on (moved away, for instance by
+ * returning it) is completed when it settles, with its error if it threw.
  */
 export class ThreadScheduler {
   readonly module: string;
@@ -32,9 +42,13 @@ export class ThreadScheduler {
   readonly #worker: Worker;
   readonly #threadId: number;
   readonly #inFlight = new Map<number, InFlight>();
+  readonly #escalation = new AbortEscalation();
   #moved: MovedEnd[] = [];
   #nextId = 1;
+  /** No new runs: close() or destroy() was called. */
+  #stopped = false;
   #closing: Promise<void> | null = null;
+  #destroying: Promise<void> | null = null;
   #exited = false;
   #exitError: Error | undefined;
   #crash: Error | undefined;
@@ -44,9 +58,12 @@ export class ThreadScheduler {
     if (typeof options !== 'object' || options === null) throw new InvalidArgumentTypeError('options', options, 'an object');
     if (options.name !== undefined && typeof options.name !== 'string') throw new InvalidArgumentTypeError('options.name', options.name, 'a string');
     this.name = options.name ?? 'threadpipe';
+    // The thread's link: the monitor fails the ends it holds if it dies, even while this thread is blocked.
+    const link = newThreadLink();
     this.#worker = new Worker(kHostEntry, {
       name: this.name,
-      workerData: { module: this.module },
+      workerData: { module: this.module, link: link.port, monitor: link.monitor },
+      transferList: [link.port],
       ...(options.resourceLimits !== undefined ? { resourceLimits: options.resourceLimits } : {}),
     });
     this.#threadId = this.#worker.threadId;
@@ -64,16 +81,22 @@ export class ThreadScheduler {
     return this.#threadId;
   }
 
-  /** Runs `exportName(args, { signal, threadId })` on this scheduler's thread. */
+  /**
+   * Runs `exportName(args, { signal, threadId })` on this scheduler's thread. An end in `args` that
+   * cannot move throws its coded error here, and then none has moved. Aborting rejects at once; a run
+   * whose thread does not take the abort within a grace period (blocked in readSync or flushSync) has
+   * its ends failed with the AbortError, which wakes it.
+   */
   run<T>(exportName: string, args?: unknown, options?: OperationOptions): Promise<T> {
     validateExportName(exportName);
     const signal = validateSignal('options.signal', options?.signal);
     if (this.#exited) return Promise.reject(this.#exitError ?? new SchedulerClosedError());
-    if (this.#closing !== null) return Promise.reject(new SchedulerClosedError());
+    if (this.#stopped) return Promise.reject(new SchedulerClosedError());
     if (signal?.aborted) return Promise.reject(abortError(signal));
     this.#moved = this.#moved.filter((end) => !end.finished);
     const moved: MovedEnd[] = [];
-    const message = { type: 'run', id: this.#nextId++, exportName, args: moveEnds(args, moved) };
+    const id = this.#nextId++;
+    const message: SchedulerMessage = { type: 'run', id, exportName, args: moveEnds(args, moved) };
     try {
       this.#worker.postMessage(message);
     } catch (error) {
@@ -82,22 +105,24 @@ export class ThreadScheduler {
     }
     this.#moved.push(...moved);
     if (this.#inFlight.size === 0) this.#worker.ref();
-    const event = { scheduler: this.name, thread: this.#threadId, exportName, id: message.id };
+    const event = { scheduler: this.name, thread: this.#threadId, exportName, id };
     if (channels.runStart.hasSubscribers) channels.runStart.publish(event);
     return new Promise<T>((resolve, reject) => {
       // The worker aborts the run's signal, then cancels its pipes, so the function sees the abort
       // first; this side settles at once through the in-flight entry (which close() may be watching).
       const onAbort = (): void => {
-        this.#worker.postMessage({ type: 'abort', id: message.id });
-        this.#inFlight.get(message.id)?.reject(abortError(signal!));
+        const error = abortError(signal!);
+        this.#worker.postMessage({ type: 'abort', id } satisfies SchedulerMessage);
+        this.#escalation.arm(id, moved, () => this.#threadId, error);
+        this.#inFlight.get(id)?.reject(error);
       };
       const settle = (error?: unknown): void => {
         if (channels.runEnd.hasSubscribers) channels.runEnd.publish(error === undefined ? event : { ...event, error });
         signal?.removeEventListener('abort', onAbort);
-        this.#inFlight.delete(message.id);
+        this.#inFlight.delete(id);
         if (this.#inFlight.size === 0) this.#worker.unref();
       };
-      this.#inFlight.set(message.id, {
+      this.#inFlight.set(id, {
         resolve: (value) => {
           settle();
           resolve(value as T);
@@ -111,10 +136,14 @@ export class ThreadScheduler {
     });
   }
 
-  /** Lets the runs in flight finish, then ends the thread. New runs are refused. */
-  close(): Promise<void> {
-    if (this.#closing !== null) return this.#closing;
-    this.#closing = (async () => {
+  /**
+   * Lets the runs in flight finish, then ends the thread. New runs are refused. With `timeout`, the
+   * runs still in flight after that many ms are failed as by destroy().
+   */
+  close(options?: CloseOptions): Promise<void> {
+    const timeout = validateCloseOptions(options);
+    this.#stopped = true;
+    this.#closing ??= (async () => {
       const pending = [...this.#inFlight.values()].map(
         (run) => new Promise<void>((resolve) => {
           const { resolve: done, reject: fail } = run;
@@ -131,10 +160,29 @@ export class ThreadScheduler {
       await Promise.all(pending);
       if (!this.#exited) await this.#worker.terminate();
     })();
+    destroyAfter(this.#closing, timeout, () => this.destroy());
     return this.#closing;
   }
 
+  /**
+   * Terminates the thread now: the runs in flight reject with ERR_SCHEDULER_DESTROYED, and the ends
+   * the thread held fail on their far side with ERR_PIPE_PEER_EXITED. New runs are refused.
+   */
+  destroy(): Promise<void> {
+    this.#stopped = true;
+    this.#destroying ??= (async () => {
+      const runs = [...this.#inFlight.values()];
+      const error = new SchedulerDestroyedError(`ThreadScheduler '${this.name}' was destroyed with ${runs.length} run(s) in flight.`);
+      for (const run of runs) run.reject(error);
+      if (!this.#exited) await this.#worker.terminate();
+    })();
+    return this.#destroying;
+  }
+
   #settle(message: HostMessage): void {
+    // Whatever the thread says about a run, its event loop is running: an abort needs no forcing.
+    this.#escalation.disarm(message.id);
+    if (message.type === 'abort-seen') return;
     const run = this.#inFlight.get(message.id);
     if (run === undefined) return;
     if (message.type === 'done') run.resolve(message.value);
@@ -143,11 +191,12 @@ export class ThreadScheduler {
 
   #onExit(code: number): void {
     this.#exited = true;
-    const closed = this.#closing !== null && this.#inFlight.size === 0;
+    this.#escalation.disarmAll();
+    const expected = this.#stopped && this.#inFlight.size === 0;
     // Every ring whose end this thread held fails at once on the far side, instead of hanging.
     for (const end of this.#moved) end.markPeerExited(this.#threadId);
     this.#moved = [];
-    if (closed) return;
+    if (expected) return;
     const error = new PeerExitedError(`The thread of ThreadScheduler '${this.name}' exited (code ${code})${this.#crash ? `: ${this.#crash.message}` : ''}.`);
     if (this.#crash !== undefined) Object.defineProperty(error, 'cause', { value: this.#crash, configurable: true, writable: true });
     this.#exitError = error;

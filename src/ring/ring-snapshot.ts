@@ -1,0 +1,58 @@
+import type { RingEndSnapshot, RingSnapshot } from '../diagnostics/pending-operations.js';
+import * as L from './layout.js';
+import type { RingSide, SharedRing } from './shared-ring.js';
+
+/** Data bytes between two ring positions, less a skipped tail between them (the skip is recorded by the writer). */
+function dataBetween(ring: SharedRing, from: number, to: number): number {
+  const h = ring.header;
+  const used = (to - from) >>> 0;
+  if (used === 0 || Atomics.load(h, L.SKIP_ACTIVE) === 0) return used;
+  const skip = Atomics.load(h, L.SKIP_POS) >>> 0;
+  return ((skip - from) >>> 0) < used ? used - (ring.capacity - (skip & ring.mask)) : used;
+}
+
+function endSnapshot(ring: SharedRing, side: RingSide, state: number, waitingFor: string | null): RingEndSnapshot {
+  const completed = (state & (side === 'reader' ? L.READER_COMPLETED : L.WRITER_COMPLETED)) !== 0;
+  const faulted = (state & (side === 'reader' ? L.READER_FAULTED : L.WRITER_FAULTED)) !== 0;
+  return {
+    thread: ring.holder(side),
+    state: faulted ? 'faulted' : completed ? 'completed' : 'open',
+    exited: (state & (side === 'reader' ? L.READER_EXITED : L.WRITER_EXITED)) !== 0,
+    waitingFor,
+  };
+}
+
+/** Reads a ring's shared state: every word is loaded atomically, but not all at one instant. */
+export function ringSnapshot(ring: SharedRing): RingSnapshot {
+  const h = ring.header;
+  const state = Atomics.load(h, L.STATE);
+  const read = Atomics.load(h, L.READ_POS) >>> 0;
+  const examinedPos = Atomics.load(h, L.EXAMINED_POS) >>> 0;
+  const write = Atomics.load(h, L.WRITE_POS) >>> 0;
+  const stats = ring.stats();
+  const unexamined = dataBetween(ring, examinedPos, write);
+  const pause = ring.pauseWriterThreshold;
+  const paused = pause > 0 && unexamined >= pause;
+  const minimum = Atomics.load(h, L.READ_MINIMUM);
+  const readerWaits = Atomics.load(h, L.READER_BLOCKED) !== 0
+    ? (minimum > 0 ? `at least ${minimum} unexamined bytes` : 'data')
+    : null;
+  const need = Atomics.load(h, L.WRITER_NEED);
+  const writerWaits = Atomics.load(h, L.WRITER_WAITING) !== 0
+    ? (need > 0 ? `room for ${need} bytes` : paused ? `the reader to examine below ${ring.resumeWriterThreshold} bytes` : 'room in the ring')
+    : null;
+  return {
+    pipe: ring.name,
+    capacity: ring.capacity,
+    written: stats.bytesWritten,
+    consumed: stats.bytesConsumed,
+    examined: stats.bytesConsumed + ((examinedPos - read) >>> 0),
+    unconsumed: dataBetween(ring, read, write),
+    unexamined,
+    pauseWriterThreshold: pause,
+    resumeWriterThreshold: ring.resumeWriterThreshold,
+    paused,
+    reader: endSnapshot(ring, 'reader', state, readerWaits),
+    writer: endSnapshot(ring, 'writer', state, writerWaits),
+  };
+}
