@@ -176,7 +176,7 @@ export async function runFar(end: SharedPipeReader | SharedPipeWriter, plan: Dea
         const index = stream.firstMismatch(segment, offset + at);
         if (index >= 0) {
           const received = result.buffer.slice(at + index, Math.min(result.buffer.length, at + index + kNeedleBytes)).toUint8Array();
-          return { ...report('mismatch'), message: JSON.stringify(stream.describe(received, offset + at + index, 4 * end.capacity)) };
+          return { ...report('mismatch'), message: JSON.stringify(stream.describe(received, offset + at + index)) };
         }
         at += segment.length;
       }

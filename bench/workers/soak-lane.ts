@@ -34,6 +34,8 @@ export interface LaneSpec {
   readonly pauseWriterThreshold: number | undefined;
   readonly resumeWriterThreshold: number | undefined;
   readonly bytes: number;
+  /** The writer goes on past `bytes` until the ring's position counter reaches this (0: no such goal). */
+  readonly minRingPositions: number;
   readonly streamSeed: number;
   readonly writerSeed: number;
   readonly readerSeed: number;
@@ -106,6 +108,7 @@ export const readerCounters = [
   'examineAllWaits',
   'multiSegment',
   'mismatches',
+  'unexplainedMismatches',
   'lostBytes',
   'duplicatedBytes',
 ] as const;
@@ -129,7 +132,7 @@ const kWriterBase = 2;
 const kReaderBase = kWriterBase + writerCounters.length;
 const kInterruptBase = kReaderBase + readerCounters.length;
 /** The last interrupted operations the writer logs, for naming the one a mismatch falls in. */
-const kInterruptLog = 32;
+const kInterruptLog = 256;
 const kFloatWords = kInterruptBase + 3 * kInterruptLog;
 
 /** Writer operations whose wait was cut short, as logged: a lost byte inside one of them names the culprit. */
@@ -320,6 +323,9 @@ export function chunkSize(rng: () => number, max: number): number {
   return Math.max(1, Math.round(Math.exp(rng() * Math.log(max))));
 }
 
+/** How far a writer extends its goal at a time while the ring has not reached its positions goal. */
+const kGoalStep = 64 * 1024 * 1024;
+
 /** How long a loop may run on settled promises before it lets timers and messages in. */
 const kYieldEveryMs = 4;
 
@@ -461,17 +467,22 @@ export async function runLaneWriter(writer: SharedPipeWriter, ctx: LaneContext):
   };
 
   try {
-    while (offset < spec.bytes && !memory.stopped) {
+    // The goal grows past `bytes` while the ring has not yet reached `minRingPositions` (bytes lost
+    // to a broken cancel never reach the ring, and the run past 2^32 positions must still happen).
+    let goal = spec.bytes;
+    for (;;) {
+      if (offset >= goal && writer.stats().bytesWritten < spec.minRingPositions) goal = offset + kGoalStep;
+      if (offset >= goal || memory.stopped) break;
       await yielder.maybeYield();
       const sync = chooseSync(rng, spec.writerMode, ctx.canBlock);
       if (rng() < 0.3) {
-        await writeChunk(Math.min(spec.bytes - offset, chunkSize(rng, 2 * capacity)), sync);
+        await writeChunk(Math.min(goal - offset, chunkSize(rng, 2 * capacity)), sync);
         continue;
       }
       const batch = randomInt(rng, 1, 3);
       const batchStart = offset;
-      for (let i = 0; i < batch && offset < spec.bytes; i++) {
-        const remaining = spec.bytes - offset;
+      for (let i = 0; i < batch && offset < goal; i++) {
+        const remaining = goal - offset;
         const hint = memoryHint(rng, capacity, remaining, spec.features.bigMemory);
         memory.setOperation('writer', 'getMemory');
         memory.addWriter('getMemory');
@@ -535,7 +546,7 @@ export async function runLaneReader(reader: SharedPipeReader, ctx: LaneContext):
   const keepMax = spec.features.partial ? Math.floor(reader.capacity / 4) : 0;
   const counted = { abort: () => memory.addReader('selfAborts'), cancel: () => memory.addReader('selfCancels') };
   const cancel = (): void => reader.cancelPendingRead();
-  const checker = new StreamChecker(stream, spec.id, reader.capacity);
+  const checker = new StreamChecker(stream, spec.id);
   /** Pipe offsets (bytes received, counted from the first): consumed, examined, and the end of what earlier reads presented. */
   let consumed = 0;
   let examined = 0;
@@ -579,21 +590,16 @@ export async function runLaneReader(reader: SharedPipeReader, ctx: LaneContext):
       const length = buffer.length;
       if (!buffer.isSingleSegment) memory.addReader('multiSegment');
       const hold = checker.check(buffer, consumed, result.isCompleted, (mismatch, pipeOffset) => {
-        memory.addReader('mismatches');
+        const culprits = memory.interruptionsAt(mismatch.offset);
+        const where = `read of ${length} bytes at pipe offset ${consumed} (examined to ${examined}), ${buffer.isSingleSegment ? 'one segment' : 'two segments'}${result.isCanceled ? ', canceled' : ''}`;
+        noteMismatch(
+          ctx,
+          culprits.length === 0,
+          `${mismatch.distance} bytes ${mismatch.kind} at stream offset ${mismatch.offset} (pipe offset ${pipeOffset})`,
+          culprits[0]?.replace(/ over .*/, ''),
+          `${where}; expected ${mismatch.expected}, received ${mismatch.received}${culprits.length > 0 ? `; the offset falls in: ${culprits.join(', ')}` : ''}`,
+        );
         memory.addReader(mismatch.kind === 'lost' ? 'lostBytes' : 'duplicatedBytes', mismatch.distance);
-        if (memory.reader('mismatches') > kMaxMismatches) throw new LaneFailure(`lane ${spec.id}: more than ${kMaxMismatches} mismatches, giving up`);
-        if (memory.reader('mismatches') <= kMismatchNotes) {
-          const culprits = memory.interruptionsAt(mismatch.offset);
-          const where = `read of ${length} bytes at pipe offset ${consumed} (examined to ${examined}), ${buffer.isSingleSegment ? 'one segment' : 'two segments'}${result.isCanceled ? ', canceled' : ''}`;
-          ctx.note({
-            kind: 'mismatch',
-            lane: spec.id,
-            side: 'reader',
-            what: `${mismatch.distance} bytes ${mismatch.kind} at stream offset ${mismatch.offset} (pipe offset ${pipeOffset})`,
-            code: culprits.length > 0 ? culprits[0]!.replace(/ over .*/, '') : 'no canceled or aborted writer operation there',
-            message: `${where}; expected ${mismatch.expected}, received ${mismatch.received}${culprits.length > 0 ? `; the offset falls in: ${culprits.join(', ')}` : ''}`,
-          });
-        }
       });
       const again = Math.min(length, Math.max(0, presented - consumed));
       memory.addReader('rechecked', again);
@@ -601,19 +607,20 @@ export async function runLaneReader(reader: SharedPipeReader, ctx: LaneContext):
       presented = Math.max(presented, consumed + length);
 
       if (result.isCompleted) {
-        const total = memory.stopped ? memory.finalBytes : spec.bytes;
+        // The writer stores its total before it completes; short of the lane's bytes only when stopped.
+        const total = memory.finalBytes;
+        if (total < spec.bytes && !memory.stopped) throw new LaneFailure(`lane ${spec.id}: the writer completed after ${total} of ${spec.bytes} bytes without being stopped`);
         const end = checker.streamOffset(consumed + length);
         if (end !== total) {
-          memory.addReader('mismatches');
+          const culprits = memory.interruptionsAt(end);
+          noteMismatch(
+            ctx,
+            culprits.length === 0,
+            `the writer completed with the stream at ${end} of ${total} bytes`,
+            culprits[0]?.replace(/ over .*/, ''),
+            `${Math.abs(total - end)} bytes ${end < total ? 'never arrived (a lost tail)' : 'more than were written'}${culprits.length > 0 ? `; the offset falls in: ${culprits.join(', ')}` : ''}`,
+          );
           memory.addReader(end < total ? 'lostBytes' : 'duplicatedBytes', Math.abs(total - end));
-          ctx.note({
-            kind: 'mismatch',
-            lane: spec.id,
-            side: 'reader',
-            what: `the writer completed with the stream at ${end} of ${total} bytes`,
-            code: end < total ? 'lost tail' : 'bytes past the end',
-            message: `${Math.abs(total - end)} bytes ${end < total ? 'never arrived' : 'more than were written'}`,
-          });
         }
         reader.advanceTo(buffer.end);
         consumed += length;
@@ -665,7 +672,7 @@ export async function runLaneReader(reader: SharedPipeReader, ctx: LaneContext):
 }
 
 /** A lane gives up after this many mismatches; the first few are reported in full. */
-const kMaxMismatches = 1000;
+const kMaxMismatches = 100_000;
 const kMismatchNotes = 20;
 
 /**
@@ -680,13 +687,9 @@ export class StreamChecker {
   /** From each `pipe` offset on (ascending), stream offset = pipe offset + shift. */
   #breaks: { pipe: number; shift: number }[] = [{ pipe: 0, shift: 0 }];
 
-  /** Where a mismatch's bytes are looked for first: a lost write is at most twice the ring. */
-  readonly #window: number;
-
-  constructor(stream: ByteStream, lane: number, capacity: number) {
+  constructor(stream: ByteStream, lane: number) {
     this.#stream = stream;
     this.#lane = lane;
-    this.#window = 4 * capacity;
   }
 
   streamOffset(pipe: number): number {
@@ -713,7 +716,7 @@ export class StreamChecker {
         const q = p + i + index;
         const received = buffer.slice(q - at, Math.min(buffer.length, q - at + kNeedleBytes)).toUint8Array();
         if (received.length < kNeedleBytes && !final) return q;
-        const mismatch = this.#stream.describe(received, q + shift, this.#window);
+        const mismatch = this.#stream.describe(received, q + shift);
         if (mismatch.kind === 'corrupted') {
           throw new StreamMismatchError(this.#lane, mismatch, `pipe offset ${q}, in a read of ${buffer.length} bytes at pipe offset ${at}`);
         }
@@ -740,6 +743,22 @@ export class StreamChecker {
     return b;
   }
 }
+
+/**
+ * Counts a mismatch and reports the first few in full. `unexplained`: no canceled or aborted writer
+ * operation covers its offset, so it is not the known loss of a cut-short write (reported apart).
+ */
+function noteMismatch(ctx: LaneContext, unexplained: boolean, what: string, culprit: string | undefined, message: string): void {
+  const { memory, spec } = ctx;
+  memory.addReader('mismatches');
+  if (unexplained) memory.addReader('unexplainedMismatches');
+  if (memory.reader('mismatches') > kMaxMismatches) throw new LaneFailure(`lane ${spec.id}: more than ${kMaxMismatches} mismatches, giving up`);
+  const shown = unexplained ? memory.reader('unexplainedMismatches') : memory.reader('mismatches') - memory.reader('unexplainedMismatches');
+  if (shown <= kMismatchNotes) ctx.note({ kind: 'mismatch', lane: spec.id, side: 'reader', what, code: culprit ?? kUnexplained, message });
+}
+
+/** The cause given to a mismatch no canceled or aborted writer operation covers. */
+export const kUnexplained = 'no canceled or aborted writer operation there';
 
 function recordStall(memory: LaneMemory, ms: number, limitMs: number, sync: boolean): void {
   memory.addReader('stallSamples');

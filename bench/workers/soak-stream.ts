@@ -11,8 +11,9 @@ const kWordsPerEpoch = 2 ** 32;
 export const kNeedleBytes = 16;
 const kMinNeedleBytes = 8;
 /** How far around a mismatch its received bytes are searched for in the expected stream. */
-export const kSearchWindow = 64 * 1024 * 1024;
-const kWidenBy = 8;
+const kSearchWindow = 64 * 1024 * 1024;
+/** The search proceeds outward in steps of this many bytes on each side. */
+const kSearchChunk = 1024 * 1024;
 
 /** Wall-clock milliseconds with sub-millisecond resolution, comparable across threads. */
 export function wallNow(): number {
@@ -43,6 +44,7 @@ export class ByteStream {
   readonly #seed: number;
   readonly #words = new Uint32Array(kBlockWords + 1);
   readonly #bytes = new Uint8Array(this.#words.buffer);
+  #search: Uint8Array | undefined;
 
   constructor(seed: number) {
     this.#seed = seed >>> 0;
@@ -73,35 +75,42 @@ export class ByteStream {
 
   /**
    * Describes received bytes that differ from the stream at `at` (pass up to kNeedleBytes of them,
-   * from the first that differs): where nearest they appear in the stream, searching `window` bytes
-   * either side first and widening up to kSearchWindow.
+   * from the first that differs): where nearest they appear in the stream, up to kSearchWindow away.
    */
-  describe(received: Uint8Array, at: number, window: number): MismatchReport {
+  describe(received: Uint8Array, at: number): MismatchReport {
     const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
     const expected = hex(this.#expected(at, received.length));
     // Too few bytes to place them anywhere with confidence: called corrupted.
-    if (received.length >= kMinNeedleBytes) {
-      for (let w = Math.min(window, kSearchWindow); ; w = Math.min(w * kWidenBy, kSearchWindow)) {
-        const distance = this.#nearest(received, at, w);
-        if (distance !== 0) return { offset: at, expected, received: hex(received), kind: distance > 0 ? 'lost' : 'duplicated', distance: Math.abs(distance) };
-        if (w === kSearchWindow) break;
-      }
-    }
-    return { offset: at, expected, received: hex(received), kind: 'corrupted', distance: 0 };
+    const distance = received.length >= kMinNeedleBytes ? this.#nearest(received, at) : 0;
+    if (distance === 0) return { offset: at, expected, received: hex(received), kind: 'corrupted', distance: 0 };
+    return { offset: at, expected, received: hex(received), kind: distance > 0 ? 'lost' : 'duplicated', distance: Math.abs(distance) };
   }
 
-  /** The offset from `at` of the nearest place within `window` either side where `needle` is in the stream, or 0. */
-  #nearest(needle: Uint8Array, at: number, window: number): number {
-    const from = Math.max(0, at - window);
-    const around = new Uint8Array(at + window - from);
-    this.fill(around, from);
-    const hay = Buffer.from(around.buffer, around.byteOffset, around.length);
-    let best = 0;
-    for (let i = hay.indexOf(needle); i >= 0; i = hay.indexOf(needle, i + 1)) {
-      const distance = from + i - at;
-      if (distance !== 0 && (best === 0 || Math.abs(distance) < Math.abs(best))) best = distance;
+  /**
+   * The offset from `at` of the nearest other place where `needle` is in the stream, or 0. Searches
+   * outward a chunk at a time on both sides, so the cost follows the distance (a few lost KiB cost
+   * a chunk, not the whole window).
+   */
+  #nearest(needle: Uint8Array, at: number): number {
+    const scratch = (this.#search ??= new Uint8Array(kSearchChunk + kNeedleBytes));
+    for (let k = 0; k * kSearchChunk < kSearchWindow; k++) {
+      let best = 0;
+      const scan = (from: number, starts: number): void => {
+        if (starts <= 0) return;
+        const hay = scratch.subarray(0, starts + needle.length - 1);
+        this.fill(hay, from);
+        const view = Buffer.from(hay.buffer, hay.byteOffset, hay.length);
+        for (let i = view.indexOf(needle); i >= 0; i = view.indexOf(needle, i + 1)) {
+          const distance = from + i - at;
+          if (distance !== 0 && (best === 0 || Math.abs(distance) < Math.abs(best))) best = distance;
+        }
+      };
+      scan(at + k * kSearchChunk, kSearchChunk);
+      const back = Math.max(0, at - (k + 1) * kSearchChunk);
+      scan(back, at - k * kSearchChunk - back);
+      if (best !== 0) return best;
     }
-    return best;
+    return 0;
   }
 
   /** A view of the stream bytes at [offset, offset + count), count <= one block; valid until the next call. */
