@@ -245,7 +245,7 @@ function startPeer(data: PeerData): Worker {
 }
 
 function errorFromInfo(info: ErrorInfo): Error {
-  return Object.assign(new Error(`${info.name}: ${info.message}`), { code: info.code, stack: info.stack });
+  return Object.assign(new Error(`${info.name}: ${info.message}`), { code: info.code, ...(info.stack === undefined ? {} : { stack: info.stack }) });
 }
 
 /** Resolves when the worker exits (with its code). */
@@ -396,15 +396,16 @@ interface EpisodeResult {
 /** The long-lived worker that holds far ends; one episode at a time. */
 class Survivor {
   readonly worker = startPeer({ role: 'survivor' });
-  readonly #waiting = new Map<number, (report: FarReport) => void>();
+  readonly #waiting = new Map<number, { resolve(report: FarReport): void; reject(error: Error): void }>();
   #failure: Error | undefined;
 
   constructor() {
     this.worker.on('message', (message: FromPeer) => {
-      if (message.type === 'far-report') this.#waiting.get(message.id)?.(message.report);
+      if (message.type === 'far-report') this.#waiting.get(message.id)?.resolve(message.report);
     });
     const fail = (error: Error): void => {
-      this.#failure = error;
+      this.#failure ??= error;
+      for (const waiting of this.#waiting.values()) waiting.reject(this.#failure);
     };
     this.worker.on('error', fail);
     this.worker.on('exit', (code) => fail(new Error(`the survivor worker exited with code ${code}`)));
@@ -412,7 +413,7 @@ class Survivor {
 
   far(plan: DeathPlan, sab: SharedArrayBuffer, end: SharedPipeReader | SharedPipeWriter): Promise<FarReport> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
-    const report = new Promise<FarReport>((resolve) => this.#waiting.set(plan.id, resolve));
+    const report = new Promise<FarReport>((resolve, reject) => this.#waiting.set(plan.id, { resolve, reject }));
     this.worker.postMessage({ type: 'far', plan, sab, handle: end.handle() } satisfies ToPeer);
     return report.finally(() => this.#waiting.delete(plan.id));
   }
@@ -613,7 +614,9 @@ async function main(): Promise<number> {
   let trafficDone = false;
   let timeLimited = false;
 
-  const hang = async (what: string): Promise<never> => {
+  let hanging: Promise<never> | undefined;
+  const hang = (what: string): Promise<never> => (hanging ??= dumpAndExit(what));
+  const dumpAndExit = async (what: string): Promise<never> => {
     console.log(`\nHANG: ${what}\nrepeat with: ${repeat}\n`);
     for (const run of running) {
       console.log(`lane ${run.spec.id} ${JSON.stringify(run.spec)}`);

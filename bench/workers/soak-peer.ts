@@ -7,8 +7,11 @@
 // Every role answers 'dump' with this thread's pendingOperations() (unless it is blocked in a sync wait).
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { pendingOperations, SharedPipe, type SharedPipeHandle, type SharedPipeReader, type SharedPipeWriter } from '../../src/index.js';
-import { EpisodeMemory, runFar, runVictim, type DeathPlan } from './soak-death.js';
+import { describeError, type ErrorInfo } from '../../test/fixtures/ring-harness.js';
+import { EpisodeMemory, runFar, runVictim, type DeathPlan, type FarReport } from './soak-death.js';
 import { LaneMemory, runLaneReader, runLaneWriter, type LaneSpec, type SoakNote } from './soak-lane.js';
+
+export type { ErrorInfo };
 
 export type PeerData =
   | { role: 'lane-writer' | 'lane-reader'; spec: LaneSpec; sab: SharedArrayBuffer }
@@ -20,27 +23,12 @@ export type ToPeer =
   | { type: 'far'; plan: DeathPlan; sab: SharedArrayBuffer; handle: SharedPipeHandle }
   | { type: 'dump' };
 
-export interface ErrorInfo {
-  readonly name: string;
-  readonly message: string;
-  readonly code: string | undefined;
-  readonly stack: string | undefined;
-}
-
 export type FromPeer =
   | { type: 'note'; note: SoakNote }
   | { type: 'done' }
   | { type: 'failed'; error: ErrorInfo }
-  | { type: 'far-report'; id: number; report: import('./soak-death.js').FarReport }
+  | { type: 'far-report'; id: number; report: FarReport }
   | { type: 'dump'; thread: number; pending: ReturnType<typeof pendingOperations> };
-
-export function describeError(error: unknown): ErrorInfo {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return { name: error.name, message: error.message, code: typeof code === 'string' ? code : undefined, stack: error.stack };
-  }
-  return { name: 'NonError', message: String(error), code: undefined, stack: undefined };
-}
 
 function revive(handle: SharedPipeHandle): SharedPipeReader | SharedPipeWriter {
   return handle.side === 'reader' ? SharedPipe.reader(handle) : SharedPipe.writer(handle);
