@@ -876,7 +876,17 @@ async function main(): Promise<number> {
     const shown = [...mismatchNotes.filter((n) => n.code === kUnexplained), ...mismatchNotes.filter((n) => n.code !== kUnexplained)].slice(0, kMismatchesShown);
     for (const note of shown) failures.push(`  lane ${note.lane}: ${note.what}: ${note.code}; ${note.message}`);
   }
-  for (const e of deathFailures) failures.push(`peer death ${e.plan.id} (${e.plan.cause}, moved by ${e.plan.move}, victim ${e.plan.victimSide}, far end on ${e.plan.far}${e.plan.far === 'worker' ? (e.plan.farSync ? ' blocking' : ' async') : ''}): ${e.outcome}: ${e.detail}`);
+  // One line per way of moving and outcome, with the first episode in full: the kinds repeat.
+  const deathGroups = new Map<string, EpisodeResult[]>();
+  for (const e of deathFailures) deathGroups.set(`${e.plan.move}|${e.outcome}`, [...(deathGroups.get(`${e.plan.move}|${e.outcome}`) ?? []), e]);
+  for (const list of deathGroups.values()) {
+    const first = list[0]!;
+    const causes = (['terminate', 'throw', 'exit'] as const).map((cause) => `${list.filter((e) => e.plan.cause === cause).length} ${cause}`).join(', ');
+    const describe = (e: EpisodeResult): string => `${e.plan.cause}, victim ${e.plan.victimSide}, far end on ${e.plan.far}${e.plan.far === 'worker' ? (e.plan.farSync ? ' blocking' : ' async') : ''}`;
+    failures.push(
+      `peer deaths moved by ${first.plan.move}: ${list.length} ${first.outcome} (${causes}; episodes ${list.map((e) => e.plan.id).join(', ')}); first, episode ${first.plan.id} (${describe(first)}): ${first.detail}`,
+    );
+  }
   if (longest.ms > opts.maxStallMs) {
     failures.push(`longest wake-up stall ${ms(longest.ms)} ms (${longest.where}) is over the ${opts.maxStallMs} ms limit; ${sumReader(runs, 'stallsOverLimit')} wake-ups over it; ${loopDelay}`);
   }

@@ -136,8 +136,8 @@ const kInterruptLog = 256;
 const kFloatWords = kInterruptBase + 3 * kInterruptLog;
 
 /** Writer operations whose wait was cut short, as logged: a lost byte inside one of them names the culprit. */
-export const interruptions = ['write() canceled', 'write() aborted', 'writeSync() canceled', 'flush() canceled', 'flush() aborted', 'flushSync() canceled'] as const;
-export type Interruption = (typeof interruptions)[number];
+const interruptions = ['write() canceled', 'write() aborted', 'writeSync() canceled', 'flush() canceled', 'flush() aborted', 'flushSync() canceled'] as const;
+type Interruption = (typeof interruptions)[number];
 
 const writerIndex = Object.fromEntries(writerCounters.map((name, i) => [name, kWriterBase + i])) as Record<WriterCounter, number>;
 const readerIndex = Object.fromEntries(readerCounters.map((name, i) => [name, kReaderBase + i])) as Record<ReaderCounter, number>;
@@ -245,7 +245,7 @@ export class LaneMemory {
     Atomics.add(this.#i32, kInterruptCount, 1);
   }
 
-  /** The logged interruptions whose bytes include `offset` (or end at it), newest first. */
+  /** The logged interruptions whose bytes include `offset` (or end at it), the narrowest first. */
   interruptionsAt(offset: number): string[] {
     const count = Atomics.load(this.#i32, kInterruptCount);
     const found: { start: number; end: number; text: string }[] = [];
@@ -275,7 +275,7 @@ export interface LaneContext {
 }
 
 /** Thrown by a reader whose bytes differ from the stream; its `code` survives the ring to the writer. */
-export class StreamMismatchError extends Error {
+class StreamMismatchError extends Error {
   readonly code = 'E_SOAK_MISMATCH';
   readonly mismatch: MismatchReport;
 
@@ -287,18 +287,13 @@ export class StreamMismatchError extends Error {
 }
 
 /** A broken promise of the pipe that ends a lane (a wrong total, a flush reporting a completion that did not happen). */
-export class LaneFailure extends Error {
+class LaneFailure extends Error {
   readonly code = 'E_SOAK_LANE';
 
   constructor(message: string) {
     super(message);
     this.name = 'LaneFailure';
   }
-}
-
-export function isSoakError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === 'E_SOAK_MISMATCH' || code === 'E_SOAK_LANE';
 }
 
 export function isAbortError(error: unknown): boolean {
@@ -417,13 +412,16 @@ function memoryHint(rng: () => number, capacity: number, remaining: number, big:
   return Math.min(remaining, chunkSize(rng, capacity / 2));
 }
 
+/** What each side of a lane works with: its own seeded choices, the lane's stream, its chaos. */
+function sideKit(spec: LaneSpec, seed: number): { rng: () => number; stream: ByteStream; chaos: Chaos; yielder: Yielder } {
+  const rng = seededRandom(seed);
+  return { rng, stream: new ByteStream(spec.streamSeed), chaos: new Chaos(rng, spec.features), yielder: new Yielder() };
+}
+
 /** Sends the lane's bytes, then completes the writer (with the error, if one ends the lane). */
 export async function runLaneWriter(writer: SharedPipeWriter, ctx: LaneContext): Promise<void> {
   const { spec, memory } = ctx;
-  const rng = seededRandom(spec.writerSeed);
-  const stream = new ByteStream(spec.streamSeed);
-  const chaos = new Chaos(rng, spec.features);
-  const yielder = new Yielder();
+  const { rng, stream, chaos, yielder } = sideKit(spec, spec.writerSeed);
   const capacity = writer.capacity;
   const scratch = new Uint8Array(2 * capacity);
   const counted = { abort: () => memory.addWriter('selfAborts'), cancel: () => memory.addWriter('selfCancels') };
@@ -539,10 +537,7 @@ export async function runLaneWriter(writer: SharedPipeWriter, ctx: LaneContext):
 /** Receives and checks the lane's bytes until the writer completes, then completes the reader. */
 export async function runLaneReader(reader: SharedPipeReader, ctx: LaneContext): Promise<void> {
   const { spec, memory } = ctx;
-  const rng = seededRandom(spec.readerSeed);
-  const stream = new ByteStream(spec.streamSeed);
-  const chaos = new Chaos(rng, spec.features);
-  const yielder = new Yielder();
+  const { rng, stream, chaos, yielder } = sideKit(spec, spec.readerSeed);
   const keepMax = spec.features.partial ? Math.floor(reader.capacity / 4) : 0;
   const counted = { abort: () => memory.addReader('selfAborts'), cancel: () => memory.addReader('selfCancels') };
   const cancel = (): void => reader.cancelPendingRead();
@@ -681,7 +676,7 @@ const kMismatchNotes = 20;
  * there on pipe offsets map to the stream where they were found, so one loss does not end the lane
  * and every later byte is still checked. Bytes found nowhere near end the lane.
  */
-export class StreamChecker {
+class StreamChecker {
   readonly #stream: ByteStream;
   readonly #lane: number;
   /** From each `pipe` offset on (ascending), stream offset = pipe offset + shift. */
