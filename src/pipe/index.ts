@@ -1,4 +1,5 @@
 export { Pipe } from './pipe.js';
+export { PipeScheduler } from './pipe-scheduler.js';
 export { PipeReader } from './pipe-reader.js';
 export { PipeWriter } from './pipe-writer.js';
 export type { PipeOptions } from './pipe-options.js';

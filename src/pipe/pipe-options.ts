@@ -1,6 +1,6 @@
 import { MemoryPool } from '../buffers/memory-pool.js';
 import { InvalidArgumentTypeError, InvalidArgumentValueError, validateInteger } from '../errors/index.js';
-import { PipeScheduler, validateScheduler } from '../scheduling/scheduler.js';
+import { PipeScheduler, validateScheduler } from './pipe-scheduler.js';
 
 export interface PipeOptions {
   /** Where segments' memory comes from. Default `MemoryPool.shared`. */

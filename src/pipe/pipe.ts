@@ -8,7 +8,7 @@ import {
   PipeCompletedError,
   PipeNotCompletedError,
 } from '../errors/index.js';
-import type { PipeScheduler } from '../scheduling/scheduler.js';
+import type { PipeScheduler } from './pipe-scheduler.js';
 import { BufferSegment, BufferSegmentStack } from './buffer-segment.js';
 import { checkAdvanceOrder, positionOutsideLastRead } from './advance-range.js';
 import { PipeAwaitable, type Waiter } from './pipe-awaitable.js';

@@ -1,5 +1,5 @@
 import { isMainThread, threadId } from 'node:worker_threads';
-import { noteMonitor, onRelink, watchOverLink } from '../scheduling/thread-links.js';
+import { noteMonitor, onRelink, watchOverLink } from './thread-links.js';
 import type { RingSide, SharedRing } from './shared-ring.js';
 
 /*

@@ -1,4 +1,4 @@
-import { replaceDeep } from '../scheduling/movable.js';
+import { replaceDeep } from './movable.js';
 import { isSharedPipeHandle, type SharedPipeHandle } from './shared-pipe-handle.js';
 import { SharedPipe } from './shared-pipe.js';
 import type { SharedPipeReader } from './shared-pipe-reader.js';

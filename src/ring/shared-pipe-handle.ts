@@ -1,5 +1,5 @@
 import { InvalidArgumentTypeError } from '../errors/index.js';
-import { monitorForHandles } from '../scheduling/thread-links.js';
+import { monitorForHandles } from './thread-links.js';
 import { watchHeldEnd } from './end-monitor.js';
 import * as L from './layout.js';
 import { kHolderId, SharedRing, type RingSide } from './shared-ring.js';

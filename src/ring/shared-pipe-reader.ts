@@ -5,8 +5,8 @@ import { trackPending, untrackPending } from '../diagnostics/pending-operations.
 import { checkAdvanceOrder, positionOutsideLastRead } from '../pipe/advance-range.js';
 import { PipeReader } from '../pipe/pipe-reader.js';
 import { readResult, type ReadResult } from '../pipe/results.js';
-import { kCheckMove, kMove, type MovedEnd } from '../scheduling/movable.js';
-import { PipeScheduler, resumeOn } from '../scheduling/scheduler.js';
+import { kCheckMove, kMove, type MovedEnd } from './movable.js';
+import { PipeScheduler, resumeOn } from '../pipe/pipe-scheduler.js';
 import * as L from './layout.js';
 import { RingSegment } from './ring-segment.js';
 import { blockUntil, kReaderChannel, waitUntil } from './ring-wait.js';

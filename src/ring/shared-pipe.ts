@@ -1,6 +1,6 @@
 import type { DuplexPipe } from '../pipe/duplex-pipe.js';
 import { registerSnapshotSource } from '../diagnostics/pending-operations.js';
-import { PipeScheduler, validateScheduler } from '../scheduling/scheduler.js';
+import { PipeScheduler, validateScheduler } from '../pipe/pipe-scheduler.js';
 import { watchHeldEnd } from './end-monitor.js';
 import { checkHandle, type SharedPipeHandle } from './shared-pipe-handle.js';
 import { SharedPipeReader } from './shared-pipe-reader.js';

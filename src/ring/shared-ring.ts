@@ -1,7 +1,7 @@
 import { threadId } from 'node:worker_threads';
 import { InvalidArgumentTypeError, InvalidArgumentValueError, PeerExitedError, PipeCompletedError, PipeEndInUseError, validateInteger } from '../errors/index.js';
 import { decodeErrorRecord, encodeErrorRecord } from '../errors/serialization.js';
-import type { MovedEnd } from '../scheduling/movable.js';
+import type { MovedEnd } from './movable.js';
 import { channels } from '../diagnostics/channels.js';
 import type { RingSnapshot } from '../diagnostics/pending-operations.js';
 import * as L from './layout.js';

@@ -1,4 +1,3 @@
-export { PipeScheduler } from './scheduler.js';
 export { ThreadScheduler, type ThreadSchedulerOptions } from './thread-scheduler.js';
 export { PoolScheduler, type PoolSchedulerOptions } from './pool-scheduler.js';
 export { watchWorker } from './watch-worker.js';

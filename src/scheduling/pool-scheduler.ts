@@ -14,10 +14,10 @@ import { deserializeError } from '../errors/serialization.js';
 import type { OperationOptions } from '../pipe/results.js';
 import { channels } from '../diagnostics/channels.js';
 import type { PoolOutcome, PoolTask, TaskControl, TaskReport } from './host-messages.js';
-import { moveEnds, type MovedEnd } from './movable.js';
+import { moveEnds, type MovedEnd } from '../ring/movable.js';
 import { moduleUrl, validateExportName } from './module-url.js';
 import { AbortEscalation, destroyAfter, kMaxTimerMs, validateCloseOptions, type CloseOptions } from './run-control.js';
-import { newThreadLink } from './thread-links.js';
+import { newThreadLink } from '../ring/thread-links.js';
 
 export interface PoolSchedulerOptions {
   minThreads?: number;
@@ -30,7 +30,7 @@ export interface PoolSchedulerOptions {
 
 let runIds = 0;
 
-const kTaskEntry = new URL('../../workers/pool-task.js', import.meta.url).href;
+const kTaskEntry = new URL('./pool-task.js', import.meta.url).href;
 
 let PiscinaClass: typeof Piscina | undefined;
 

@@ -1,5 +1,5 @@
 import { InvalidArgumentTypeError, validateInteger } from '../errors/index.js';
-import type { MovedEnd } from './movable.js';
+import type { MovedEnd } from '../ring/movable.js';
 
 /**
  * How long an aborted run's thread has to show that its event loop got the abort. A thread that

@@ -11,10 +11,10 @@ import { deserializeError } from '../errors/serialization.js';
 import type { OperationOptions } from '../pipe/results.js';
 import { channels } from '../diagnostics/channels.js';
 import type { HostMessage, SchedulerMessage } from './host-messages.js';
-import { moveEnds, type MovedEnd } from './movable.js';
+import { moveEnds, type MovedEnd } from '../ring/movable.js';
 import { moduleUrl, validateExportName } from './module-url.js';
 import { AbortEscalation, destroyAfter, validateCloseOptions, type CloseOptions } from './run-control.js';
-import { newThreadLink } from './thread-links.js';
+import { newThreadLink } from '../ring/thread-links.js';
 
 export interface ThreadSchedulerOptions {
   /** A name for the thread, shown in diagnostics. */
@@ -27,7 +27,7 @@ interface InFlight {
   reject(error: unknown): void;
 }
 
-const kHostEntry = new URL('../../workers/thread-host.js', import.meta.url);
+const kHostEntry = new URL('./thread-host.js', import.meta.url);
 
 /**
  * One dedicated worker thread: everything run on it stays on it (the dedicated-thread scheduler of

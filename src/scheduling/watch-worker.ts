@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import { InvalidArgumentTypeError } from '../errors/index.js';
-import { isMovable, moveAll, type Movable } from './movable.js';
+import { isMovable, moveAll, type Movable } from '../ring/movable.js';
 
 /**
  * For a Worker you start yourself: moves each end (as `handle()` does; all or none) and returns the

@@ -2,9 +2,9 @@
 // thread. Aborts arrive on a port, so an aborted task is canceled cooperatively and its thread lives on.
 import type { MessagePort } from 'node:worker_threads';
 import { threadId } from 'node:worker_threads';
-import { serializeError } from '../src/errors/serialization.js';
-import type { PoolOutcome, PoolTask, TaskControl, TaskReport } from '../src/scheduling/host-messages.js';
-import { adoptLink, hasLink } from '../src/scheduling/thread-links.js';
+import { serializeError } from '../errors/serialization.js';
+import type { PoolOutcome, PoolTask, TaskControl, TaskReport } from '../scheduling/host-messages.js';
+import { adoptLink, hasLink } from '../ring/thread-links.js';
 import { runTask } from './task-runner.js';
 
 export type { PoolOutcome, PoolTask };

@@ -1,9 +1,9 @@
 // The monitor thread: holds the far port of every thread's link and, when a link closes (its thread
 // died), fails each ring end that thread still held. It runs nothing else, so its event loop is live
-// even while every other thread is blocked in Atomics.wait. See src/scheduling/thread-links.ts.
+// even while every other thread is blocked in Atomics.wait. See thread-links.ts.
 import { parentPort, type MessagePort } from 'node:worker_threads';
-import { SharedRing, type RingSide } from '../src/ring/shared-ring.js';
-import { isLinkRequest, type LinkMessage } from '../src/scheduling/thread-links.js';
+import { SharedRing, type RingSide } from '../ring/shared-ring.js';
+import { isLinkRequest, type LinkMessage } from './thread-links.js';
 
 interface Watched {
   readonly ring: SharedRing;

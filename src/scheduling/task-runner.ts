@@ -1,11 +1,11 @@
 // Runs one exported function of a user module on this worker thread, with the pipe ends found in its
 // arguments revived here. Shared by the dedicated-thread host and the pool task.
 import { threadId } from 'node:worker_threads';
-import { ExportNotFoundError } from '../src/errors/index.js';
-import { reviveEnds } from '../src/ring/revive.js';
-import type { SharedPipeReader } from '../src/ring/shared-pipe-reader.js';
-import type { SharedPipeWriter } from '../src/ring/shared-pipe-writer.js';
-import { moveEnds, type MovedEnd } from '../src/scheduling/movable.js';
+import { ExportNotFoundError } from '../errors/index.js';
+import { reviveEnds } from '../ring/revive.js';
+import type { SharedPipeReader } from '../ring/shared-pipe-reader.js';
+import type { SharedPipeWriter } from '../ring/shared-pipe-writer.js';
+import { moveEnds, type MovedEnd } from '../ring/movable.js';
 
 /** What a scheduled function receives besides its arguments. */
 export interface TaskContext {

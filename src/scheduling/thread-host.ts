@@ -1,8 +1,8 @@
 // The entry of a ThreadScheduler's dedicated worker: runs each requested export on this one thread.
 import { parentPort, workerData } from 'node:worker_threads';
-import { serializeError } from '../src/errors/serialization.js';
-import { adoptLink } from '../src/scheduling/thread-links.js';
-import type { HostMessage, SchedulerMessage } from '../src/scheduling/host-messages.js';
+import { serializeError } from '../errors/serialization.js';
+import { adoptLink } from '../ring/thread-links.js';
+import type { HostMessage, SchedulerMessage } from '../scheduling/host-messages.js';
 import { runTask } from './task-runner.js';
 
 const port = parentPort!;

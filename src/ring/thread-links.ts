@@ -44,7 +44,7 @@ export function isLinkRequest(value: unknown): value is LinkRequest {
   return typeof value === 'object' && value !== null && (value as LinkRequest).kind === kLinkRequest;
 }
 
-const kMonitorEntry = new URL('../../workers/thread-monitor.js', import.meta.url);
+const kMonitorEntry = new URL('./thread-monitor.js', import.meta.url);
 
 type PostToThread = (threadId: number, value: unknown, transferList: readonly MessagePort[]) => Promise<void>;
 /** Not in every Node 20 release. */
