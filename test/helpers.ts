@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { MemoryPool, Pipe, type PipeReader, type PipeWriter, type ReadOnlySequence } from '../dist/src/index.js';
+import { MemoryPool, Pipe, PipeReader, type OperationOptions, type PipeWriter, type ReadOnlySequence, type ReadResult, type SequencePosition } from '../dist/src/index.js';
 
 export type Peeked<T> = { state: 'pending' } | { state: 'fulfilled'; value: T } | { state: 'rejected'; error: unknown };
 
@@ -181,4 +181,36 @@ export function quiet<T>(promise: Promise<T>): Promise<T> {
 /** Shared flag words a test and a worker fixture signal each other through. */
 export function flags(words = 4): Int32Array {
   return new Int32Array(new SharedArrayBuffer(4 * words));
+}
+
+/** Forwards PipeReader's abstract members, so readAtLeast and copyTo come from PipeReader itself (J10). */
+export class ForwardingReader extends PipeReader {
+  readonly inner: PipeReader;
+  reads = 0;
+
+  constructor(inner: PipeReader) {
+    super();
+    this.inner = inner;
+  }
+
+  read(options?: OperationOptions): Promise<ReadResult> {
+    this.reads++;
+    return this.inner.read(options);
+  }
+
+  tryRead(): ReadResult | null {
+    return this.inner.tryRead();
+  }
+
+  advanceTo(consumed: SequencePosition, examined?: SequencePosition): void {
+    this.inner.advanceTo(consumed, examined);
+  }
+
+  cancelPendingRead(): void {
+    this.inner.cancelPendingRead();
+  }
+
+  complete(error?: Error): void {
+    this.inner.complete(error);
+  }
 }

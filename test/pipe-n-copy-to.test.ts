@@ -3,14 +3,13 @@ import { describe, expect, it } from 'vitest';
 import {
   FlushCanceledError,
   Pipe,
-  PipeReader,
   PipeScheduler,
   ReadCanceledError,
   type OperationOptions,
   type ReadResult,
   type SequencePosition,
 } from '../dist/src/index.js';
-import { ascii, nextImmediate, peek, settledValue, TrackingPool, within } from './helpers.js';
+import { ascii, ForwardingReader, nextImmediate, peek, settledValue, TrackingPool, within } from './helpers.js';
 
 // Group N: reader.copyTo(destination: PipeWriter | Writable, { signal }) (dotnet-pipelines-behaviors.md,
 // section N). A canceled read rejects with ReadCanceledError (an AbortError), a canceled destination
@@ -111,37 +110,19 @@ function recorder(options: RecorderOptions = {}): Recorder {
 }
 
 /** Forwards the abstract members to a Pipe's reader and records every advanceTo and read result. */
-class RecordingReader extends PipeReader {
-  readonly inner: PipeReader;
+class RecordingReader extends ForwardingReader {
   readonly advances: Array<{ consumed: SequencePosition; examined: SequencePosition }> = [];
   lastResult: ReadResult | undefined;
 
-  constructor(inner: PipeReader) {
-    super();
-    this.inner = inner;
-  }
-
-  async read(options?: OperationOptions): Promise<ReadResult> {
-    const result = await this.inner.read(options);
+  override async read(options?: OperationOptions): Promise<ReadResult> {
+    const result = await super.read(options);
     this.lastResult = result;
     return result;
   }
 
-  tryRead(): ReadResult | null {
-    return this.inner.tryRead();
-  }
-
-  advanceTo(consumed: SequencePosition, examined?: SequencePosition): void {
+  override advanceTo(consumed: SequencePosition, examined?: SequencePosition): void {
     this.advances.push({ consumed, examined: examined ?? consumed });
-    this.inner.advanceTo(consumed, examined);
-  }
-
-  cancelPendingRead(): void {
-    this.inner.cancelPendingRead();
-  }
-
-  complete(error?: Error): void {
-    this.inner.complete(error);
+    super.advanceTo(consumed, examined);
   }
 }
 
