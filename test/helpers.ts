@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { MemoryPool, Pipe, PoolScheduler, ThreadScheduler, type PipeReader, type PipeWriter, type ReadOnlySequence } from '../dist/src/index.js';
+import { MemoryPool, Pipe, PipeReader, PoolScheduler, ThreadScheduler, type PipeWriter, type ReadOnlySequence, type ReadResult, type SequencePosition } from '../dist/src/index.js';
 
 export type Peeked<T> = { state: 'pending' } | { state: 'fulfilled'; value: T } | { state: 'rejected'; error: unknown };
 
@@ -241,4 +241,36 @@ export function quiet<T>(promise: Promise<T>): Promise<T> {
 /** Shared flag words a test and a worker fixture signal each other through. */
 export function flags(words = 4): Int32Array {
   return new Int32Array(new SharedArrayBuffer(4 * words));
+}
+
+/** Forwards PipeReader's abstract members, so readAtLeast and copyTo come from PipeReader itself (J10). */
+export class ForwardingReader extends PipeReader {
+  readonly inner: PipeReader;
+  reads = 0;
+
+  constructor(inner: PipeReader) {
+    super();
+    this.inner = inner;
+  }
+
+  protected readCore(signal: AbortSignal | undefined): Promise<ReadResult> {
+    this.reads++;
+    return this.inner.read(signal === undefined ? undefined : { signal });
+  }
+
+  protected tryReadCore(): ReadResult | null {
+    return this.inner.tryRead();
+  }
+
+  protected advanceToCore(consumed: SequencePosition, examined: SequencePosition): void {
+    this.inner.advanceTo(consumed, examined);
+  }
+
+  protected cancelPendingReadCore(): void {
+    this.inner.cancelPendingRead();
+  }
+
+  protected completeCore(error: Error | undefined): void {
+    this.inner.complete(error);
+  }
 }

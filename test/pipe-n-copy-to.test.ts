@@ -3,13 +3,12 @@ import { describe, expect, it } from 'vitest';
 import {
   FlushCanceledError,
   Pipe,
-  PipeReader,
   PipeScheduler,
   ReadCanceledError,
   type ReadResult,
   type SequencePosition,
 } from '../dist/src/index.js';
-import { ascii, nextImmediate, peek, settledValue, TrackingPool, within } from './helpers.js';
+import { ascii, ForwardingReader, nextImmediate, peek, settledValue, TrackingPool, within } from './helpers.js';
 
 // Group N: reader.copyTo(destination: PipeWriter | Writable, { signal }) (dotnet-pipelines-behaviors.md,
 // section N). A canceled read rejects with ReadCanceledError (an AbortError), a canceled destination
@@ -110,37 +109,19 @@ function recorder(options: RecorderOptions = {}): Recorder {
 }
 
 /** Forwards the abstract members to a Pipe's reader and records every advanceTo and read result. */
-class RecordingReader extends PipeReader {
-  readonly inner: PipeReader;
+class RecordingReader extends ForwardingReader {
   readonly advances: Array<{ consumed: SequencePosition; examined: SequencePosition }> = [];
   lastResult: ReadResult | undefined;
 
-  constructor(inner: PipeReader) {
-    super();
-    this.inner = inner;
-  }
-
-  protected async readCore(signal: AbortSignal | undefined): Promise<ReadResult> {
-    const result = await this.inner.read(signal === undefined ? undefined : { signal });
+  protected override async readCore(signal: AbortSignal | undefined): Promise<ReadResult> {
+    const result = await super.readCore(signal);
     this.lastResult = result;
     return result;
   }
 
-  protected tryReadCore(): ReadResult | null {
-    return this.inner.tryRead();
-  }
-
-  protected advanceToCore(consumed: SequencePosition, examined: SequencePosition): void {
+  protected override advanceToCore(consumed: SequencePosition, examined: SequencePosition): void {
     this.advances.push({ consumed, examined });
-    this.inner.advanceTo(consumed, examined);
-  }
-
-  protected cancelPendingReadCore(): void {
-    this.inner.cancelPendingRead();
-  }
-
-  protected completeCore(error: Error | undefined): void {
-    this.inner.complete(error);
+    super.advanceToCore(consumed, examined);
   }
 }
 

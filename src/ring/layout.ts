@@ -12,12 +12,13 @@
  *                                      [35] WRITER_NEED (room a writer blocked on space waits for, else 0)
  *                                      [36] SKIP_POS  [37] SKIP_ACTIVE
  *                                      [38] WRITE_LAPS  [39] FLUSHES  [40] WRITER_WAITS  [41] WRITER_WAKEUPS
- *                                      [42] PAUSES  [43] WRAPS
+ *                                      [42] PAUSES  [43] WRAPS  [44] WRITER_RESCUES (waits a slice
+ *                                      ended that found room with no wake-up: lost wake-ups, 0 expected)
  *   256    L2    reader                [64] READ_POS (consumed)  [65] EXAMINED_POS  [66] SPACE_SEQ (the
  *                                      writer sleeps on it)  [67] READER_WAITING (a wake-up is wanted; the
  *                                      writer claims it)  [68] READ_MINIMUM  [69] READ_LAPS  [70] READS
  *                                      [71] READER_WAITS  [72] READER_WAKEUPS  [73] READER_BLOCKED (a read
- *                                      is waiting for data)
+ *                                      is waiting for data)  [74] READER_RESCUES (likewise for the reader)
  *   384    L3    (reserved)
  *   512    ERR   writer's completion error: UTF-8 JSON {name, message, code, stack, cause}, <= 512 bytes
  *   1024   ERR   reader's completion error, likewise
@@ -77,6 +78,7 @@ export const WRITER_WAITS = 40;
 export const WRITER_WAKEUPS = 41;
 export const PAUSES = 42;
 export const WRAPS = 43;
+export const WRITER_RESCUES = 44;
 
 // Line 2: written by the reader.
 export const READ_POS = 64;
@@ -89,6 +91,7 @@ export const READS = 70;
 export const READER_WAITS = 71;
 export const READER_WAKEUPS = 72;
 export const READER_BLOCKED = 73;
+export const READER_RESCUES = 74;
 
 // STATE bits. Terminal bits are sticky; the two cancel bits are one-shot (cleared by the side that sees them).
 export const WRITER_COMPLETED = 1 << 0;

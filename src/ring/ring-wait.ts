@@ -15,6 +15,8 @@ interface SliceWait {
   readonly born: number;
   /** Set when the watchdog ended the slice, so the wait reports a time-out, not a wake-up. */
   expired: boolean;
+  /** False for a wait only this thread could end: it must not keep the process alive. */
+  readonly keepAlive: boolean;
 }
 
 /**
@@ -22,19 +24,20 @@ interface SliceWait {
  * platform timer per wait, which the event loop books and cancels in time linear in the number of
  * pending timers: with many connections waiting, that bookkeeping costs more than the wake-ups. So the
  * waits here have no timeout; one interval timer per thread ends the slices instead (a notify on the
- * word of each wait that has slept a slice) and keeps the loop alive, ref'd while any wait of this
- * thread is pending and unref'd otherwise: a pipe alone never keeps a process alive, and a thousand
+ * word of each wait that has slept a slice). It keeps the loop alive while a wait that another thread
+ * can end is pending, and is unref'd otherwise: a pipe alone never keeps a process alive, a wait on a
+ * peer of this same thread does not either (nothing but this thread could end it), and a thousand
  * pending waits cost one timer, not a thousand.
  */
 const waits = new Set<SliceWait>();
 let ticks = 0;
 let watchdog: NodeJS.Timeout | undefined;
-/** Waits with a timeout of their own (not a slice), which only need the loop kept alive. */
-let timedWaits = 0;
+/** Pending waits that keep the loop alive. */
+let aliveWaits = 0;
 
 function tick(): void {
   ticks++;
-  if (waits.size === 0 && timedWaits === 0) {
+  if (waits.size === 0) {
     // A whole period with nothing pending: stop, so an idle thread is not woken 20 times a second.
     // A busy pipe restarts it at most once a period.
     clearInterval(watchdog);
@@ -51,41 +54,25 @@ function tick(): void {
 
 function track(wait: SliceWait): void {
   waits.add(wait);
-  if (waits.size === 1 && timedWaits === 0) {
-    watchdog ??= setInterval(tick, kTickMs);
-    watchdog.ref();
-  }
+  watchdog ??= setInterval(tick, kTickMs);
+  if (wait.keepAlive && aliveWaits++ === 0) watchdog.ref();
+  else if (aliveWaits === 0) watchdog.unref();
 }
 
 function untrack(wait: SliceWait): void {
   waits.delete(wait);
-  if (waits.size === 0 && timedWaits === 0) watchdog?.unref();
+  if (wait.keepAlive && --aliveWaits === 0) watchdog?.unref();
 }
 
-/** Sleeps on `header[index]` while it still holds `value`, for at most one slice (about `ms`). */
-export function waitAsyncSlice(header: Int32Array, index: number, value: number, ms = kWaitSliceMs): Promise<string> | string {
-  if (ms !== kWaitSliceMs) return waitAsyncTimed(header, index, value, ms);
+/** Sleeps on `header[index]` while it still holds `value`, for at most one slice. */
+export function waitAsyncSlice(header: Int32Array, index: number, value: number, keepAlive = true): Promise<string> | string {
   const result = Atomics.waitAsync(header, index, value);
   if (!result.async) return result.value;
-  const wait: SliceWait = { header, index, born: ticks, expired: false };
+  const wait: SliceWait = { header, index, born: ticks, expired: false, keepAlive };
   track(wait);
   return result.value.then((outcome) => {
     untrack(wait);
     return wait.expired ? 'timed-out' : outcome;
-  });
-}
-
-/** A wait of another length than a slice: a timeout of its own, and the watchdog only to keep the loop alive. */
-function waitAsyncTimed(header: Int32Array, index: number, value: number, ms: number): Promise<string> | string {
-  const result = Atomics.waitAsync(header, index, value, ms);
-  if (!result.async) return result.value;
-  if (timedWaits++ === 0 && waits.size === 0) {
-    watchdog ??= setInterval(tick, kTickMs);
-    watchdog.ref();
-  }
-  return result.value.then((outcome) => {
-    if (--timedWaits === 0 && waits.size === 0) watchdog?.unref();
-    return outcome;
   });
 }
 
@@ -99,12 +86,14 @@ export interface WaitChannel {
   readonly announce: number;
   readonly waits: number;
   readonly wakeups: number;
+  /** Waits a slice ended that then found their condition met with the word unchanged: lost wake-ups. */
+  readonly rescues: number;
 }
 
 /** The reader sleeps on the data word; the writer wakes it after publishing. */
-export const kReaderChannel: WaitChannel = { seq: L.DATA_SEQ, announce: L.READER_WAITING, waits: L.READER_WAITS, wakeups: L.READER_WAKEUPS };
+export const kReaderChannel: WaitChannel = { seq: L.DATA_SEQ, announce: L.READER_WAITING, waits: L.READER_WAITS, wakeups: L.READER_WAKEUPS, rescues: L.READER_RESCUES };
 /** The writer sleeps on the space word; the reader wakes it after advancing. */
-export const kWriterChannel: WaitChannel = { seq: L.SPACE_SEQ, announce: L.WRITER_WAITING, waits: L.WRITER_WAITS, wakeups: L.WRITER_WAKEUPS };
+export const kWriterChannel: WaitChannel = { seq: L.SPACE_SEQ, announce: L.WRITER_WAITING, waits: L.WRITER_WAITS, wakeups: L.WRITER_WAKEUPS, rescues: L.WRITER_RESCUES };
 
 /** The sample `arm` took: read right after it returns, before anything else can run on this thread. */
 let sampled = 0;
@@ -117,6 +106,14 @@ function arm<T>(header: Int32Array, channel: WaitChannel, check: () => T | null)
   sampled = Atomics.load(header, channel.seq);
   Atomics.store(header, channel.announce, 1);
   return check();
+}
+
+/**
+ * After a sleep a slice ended: if the word still holds what the sleep began with and the wait is now
+ * over, its state changed with no bump: a lost wake-up, which the slice hid. Counted, never relied on.
+ */
+function countRescue(header: Int32Array, channel: WaitChannel, before: number, ready: unknown): void {
+  if (ready !== null && sampled === before) header[channel.rescues]!++;
 }
 
 /** Re-checks a while before announcing: a change that comes within microseconds costs no wake-up. */
@@ -134,41 +131,51 @@ function spin<T>(check: () => T | null): T | null {
  * announcement and bumps the word. Either the re-check sees the change, or the publisher's claim
  * comes after the announcement and its bump comes after the sample, so the sleep returns at once:
  * a wake-up is never lost, and the slices only guard against a peer that died mid-publish.
+ * A wait leaves its announcement set when it ends: another wait of the same end (a writer's
+ * background placement beside a flush) may still rely on it, and a stale one costs the publisher
+ * one spare notify, never a lost wake-up.
  * `check` returns the outcome, or null to keep waiting; it may throw.
  */
 export function blockUntil<T>(header: Int32Array, channel: WaitChannel, check: () => T | null): T {
   const spun = spin(check);
   if (spun !== null) return spun;
-  try {
-    for (;;) {
-      const ready = arm(header, channel, check);
-      if (ready !== null) return ready;
-      header[channel.waits]!++;
-      if (Atomics.wait(header, channel.seq, sampled, kWaitSliceMs) === 'ok') header[channel.wakeups]!++;
-    }
-  } finally {
-    Atomics.store(header, channel.announce, 0);
+  let expiredOn = -1;
+  for (;;) {
+    const ready = arm(header, channel, check);
+    if (expiredOn !== -1) countRescue(header, channel, expiredOn, ready);
+    if (ready !== null) return ready;
+    header[channel.waits]!++;
+    const before = sampled;
+    const outcome = Atomics.wait(header, channel.seq, before, kWaitSliceMs);
+    if (outcome === 'ok') header[channel.wakeups]!++;
+    expiredOn = outcome === 'timed-out' ? before : -1;
   }
 }
 
 /** The same protocol with `Atomics.waitAsync`; an abort of `signal` wakes the wait and rejects it. */
-export async function waitUntil<T>(header: Int32Array, channel: WaitChannel, check: () => T | null, signal: AbortSignal | undefined): Promise<T> {
+export async function waitUntil<T>(header: Int32Array, channel: WaitChannel, check: () => T | null, signal: AbortSignal | undefined, keepAlive = true): Promise<T> {
   const spun = spin(check);
   if (spun !== null) return spun;
   const onAbort = (): void => {
     Atomics.notify(header, channel.seq);
   };
   signal?.addEventListener('abort', onAbort, { once: true });
+  let expiredOn = -1;
   try {
     for (;;) {
-      const ready = arm(header, channel, check);
-      if (ready !== null) return ready;
+      // The signal first: an abort that came before a cancel or the data wins, and leaves them for
+      // the next operation (.NET's E12 / E21).
       if (signal?.aborted) throw abortError(signal);
+      const ready = arm(header, channel, check);
+      if (expiredOn !== -1) countRescue(header, channel, expiredOn, ready);
+      if (ready !== null) return ready;
       header[channel.waits]!++;
-      if ((await waitAsyncSlice(header, channel.seq, sampled)) === 'ok') header[channel.wakeups]!++;
+      const before = sampled;
+      const outcome = await waitAsyncSlice(header, channel.seq, before, keepAlive);
+      if (outcome === 'ok') header[channel.wakeups]!++;
+      expiredOn = outcome === 'timed-out' ? before : -1;
     }
   } finally {
-    Atomics.store(header, channel.announce, 0);
     signal?.removeEventListener('abort', onAbort);
   }
 }
@@ -179,14 +186,10 @@ export async function waitUntil<T>(header: Int32Array, channel: WaitChannel, che
  * completing, a peer's death) bumps the word.
  */
 export async function waitUntilUnref<T>(header: Int32Array, channel: WaitChannel, check: () => T | null): Promise<T> {
-  try {
-    for (;;) {
-      const ready = arm(header, channel, check);
-      if (ready !== null) return ready;
-      const result = Atomics.waitAsync(header, channel.seq, sampled);
-      if (result.async) await result.value;
-    }
-  } finally {
-    Atomics.store(header, channel.announce, 0);
+  for (;;) {
+    const ready = arm(header, channel, check);
+    if (ready !== null) return ready;
+    const result = Atomics.waitAsync(header, channel.seq, sampled);
+    if (result.async) await result.value;
   }
 }

@@ -285,6 +285,7 @@ export class SharedPipeReader extends PipeReader {
     // (a line or frame larger than the ring). Nothing waits forever for that: the read fails and names it.
     const h = this.#h;
     const write = Atomics.load(h, L.WRITE_POS) >>> 0;
+    if (((write - this.#read) >>> 0) === this.#capacity && this.#passDeadTail(write)) return this.#tryComplete(minimumSize);
     if (((write - this.#read) >>> 0) === this.#capacity) {
       const wanted = Math.max(1, minimumSize);
       // Judged on this one load of the write position: bytes published since the check above are
@@ -297,11 +298,34 @@ export class SharedPipeReader extends PipeReader {
     return null;
   }
 
+  /**
+   * A skipped tail that starts right at the consumed position holds no data and nothing before it is
+   * held: moving the consumed position past it frees that room for the writer (a ring full of it and
+   * of a waiting minimum is no deadlock). True when it moved.
+   */
+  #passDeadTail(write: number): boolean {
+    const skip = this.#ring.skipWithin(this.#read, (write - this.#read) >>> 0);
+    if (skip < 0 || skip !== this.#read || this.#first !== null) return false;
+    const next = (skip + this.#capacity - (skip & this.#mask)) >>> 0;
+    if (next < this.#read) Atomics.add(this.#h, L.READ_LAPS, 1);
+    const examinedToo = this.#examined === this.#read;
+    // READ_POS before EXAMINED_POS, as in advanceTo.
+    this.#read = next;
+    Atomics.store(this.#h, L.READ_POS, next | 0);
+    if (examinedToo) {
+      this.#examined = next;
+      Atomics.store(this.#h, L.EXAMINED_POS, next | 0);
+    }
+    this.#ring.claimWriterWakeup();
+    return true;
+  }
+
   async #waitAsync(minimumSize: number, signal: AbortSignal | undefined): Promise<ReadResult> {
     const entry = trackPending(this.#ring.name, minimumSize > 0 ? 'readAtLeast' : 'read', minimumSize > 0 ? `at least ${minimumSize} unexamined bytes` : 'data');
     this.#beginWait(minimumSize);
     try {
-      const result = await waitUntil(this.#h, kReaderChannel, () => this.#checkWaiting(minimumSize), signal);
+      // A writer held by this thread is the only one that could end the wait: it keeps nothing alive.
+      const result = await waitUntil(this.#h, kReaderChannel, () => this.#checkWaiting(minimumSize), signal, !this.#ring.heldHere('writer'));
       return resumeOn(this.#scheduler, result);
     } finally {
       untrackPending(entry);

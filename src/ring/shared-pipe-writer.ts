@@ -1,4 +1,5 @@
-import { FlushPendingError, PipeCompletedError, SameThreadWaitError } from '../errors/index.js';
+import { constants as bufferConstants } from 'node:buffer';
+import { FlushPendingError, InvalidArgumentValueError, PipeCompletedError, SameThreadWaitError } from '../errors/index.js';
 import { channels } from '../diagnostics/channels.js';
 import { trackPending, untrackPending, type PendingOperation } from '../diagnostics/pending-operations.js';
 import { PipeWriter, toBytes } from '../pipe/pipe-writer.js';
@@ -13,6 +14,8 @@ import { makeHandle, type SharedPipeHandle } from './shared-pipe-handle.js';
 
 /** The smallest block the writer owns when the ring has no room: the next flush copies it in. */
 const kMinimumOwnedBlock = 16 * 1024;
+/** The largest: what one typed array may hold. */
+const kMaxOwnedBlock = bufferConstants.MAX_LENGTH;
 
 const enum Memory {
   None = 0,
@@ -100,6 +103,7 @@ export class SharedPipeWriter extends PipeWriter {
     this.#memory = Memory.Owned;
     const block = this.#block;
     if (block !== null && block.length - this.#blockUsed >= need) return block.subarray(this.#blockUsed);
+    if (need > kMaxOwnedBlock) throw new InvalidArgumentValueError('sizeHint', need, `must be at most ${kMaxOwnedBlock} (the largest block this end can own)`);
     this.#block = new Uint8Array(Math.max(kMinimumOwnedBlock, need));
     this.#blockUsed = 0;
     return this.#block;
@@ -145,6 +149,7 @@ export class SharedPipeWriter extends PipeWriter {
    */
   flushSync(): FlushResult {
     this.#beginSync();
+    this.#refuseSameThreadWait('flushSync', 0);
     this.#countFlush();
     this.#publish();
     return this.#check() ?? this.#waitSync('flushSync');
@@ -157,6 +162,7 @@ export class SharedPipeWriter extends PipeWriter {
     const state = Atomics.load(this.#h, L.STATE);
     if ((state & L.READER_FAULTED) !== 0) throw this.#readerFailure();
     if ((state & L.READER_COMPLETED) !== 0) return flushResult(false, true);
+    this.#refuseSameThreadWait('writeSync', bytes.length);
     this.#take(bytes);
     this.#countFlush();
     this.#publish();
@@ -174,9 +180,11 @@ export class SharedPipeWriter extends PipeWriter {
     this.#block = null;
     this.#publish();
     if (error === undefined && this.#ownedBytes > 0 && !this.#ring.isCompleted('reader')) {
-      // The reader must see every byte before it sees the completion: place the rest first.
+      // The reader must see every byte before it sees the completion: place the rest first. A flush
+      // pending here ends now, as on a Pipe: wake it so it sees the completion.
       this.#completing = true;
       this.#drainInBackground();
+      this.#ring.wakeWriter();
       return;
     }
     this.#finishCompletion(error);
@@ -217,6 +225,24 @@ export class SharedPipeWriter extends PipeWriter {
   #beginSync(): void {
     this.checkUsable();
     if (this.isFlushPending) throw new FlushPendingError();
+  }
+
+  /**
+   * A blocking flush that would wait for a reader held by this same thread could never end, so it
+   * fails before it takes or publishes anything: the caller keeps its bytes (and may use the async
+   * flush). Judged on the room and the pause state now, erring towards refusing.
+   */
+  #refuseSameThreadWait(operation: 'flushSync' | 'writeSync', extra: number): void {
+    const ring = this.#ring;
+    if (!ring.heldHere('reader') || ring.isCompleted('reader')) return;
+    this.#reloadRead();
+    this.#examined = Atomics.load(this.#h, L.EXAMINED_POS) >>> 0;
+    const placing = this.#ownedBytes + extra;
+    const free = this.#capacity - ((this.#cursor - this.#read) >>> 0);
+    const pause = ring.pauseWriterThreshold;
+    const unexamined = ring.dataBetween(this.#examined, this.#cursor) + placing;
+    const wouldPause = pause > 0 && (this.#paused ? unexamined >= ring.resumeWriterThreshold : ring.dataBetween(this.#examined, this.#write) < pause && unexamined >= pause);
+    if (placing > free || wouldPause) throw new SameThreadWaitError(operation);
   }
 
   /** Stats count the flushes that had bytes to hand over, however many publishes placing them takes. */
@@ -391,9 +417,10 @@ export class SharedPipeWriter extends PipeWriter {
   }
 
   /** The wait's check; while owned bytes wait for room it says how much, and lets a sleeping reader re-check. */
-  #checkWaiting(): FlushResult | null {
-    // complete() during a pending flush ends that flush, as on a Pipe; the bytes still go out.
-    if (this.isCompletedEnd) throw new PipeCompletedError('writer');
+  #checkWaiting(completedBefore: boolean): FlushResult | null {
+    // complete() during a pending flush ends that flush, as on a Pipe (the bytes still go out); a
+    // flush called after complete() waits as any flush does.
+    if (!completedBefore && this.isCompletedEnd) throw new PipeCompletedError('writer');
     const done = this.#check();
     const need = done === null && this.#ownedBytes > 0 ? Math.min(this.#ownedBytes, this.#capacity) : 0;
     const h = this.#h;
@@ -411,8 +438,10 @@ export class SharedPipeWriter extends PipeWriter {
 
   async #waitAsync(signal: AbortSignal | undefined): Promise<FlushResult> {
     const entry = this.#track('flush');
+    const completedBefore = this.isCompletedEnd;
     try {
-      const result = await waitUntil(this.#h, kWriterChannel, () => this.#checkWaiting(), signal);
+      // A reader held by this thread is the only one that could end the wait: it keeps nothing alive.
+      const result = await waitUntil(this.#h, kWriterChannel, () => this.#checkWaiting(completedBefore), signal, !this.#ring.heldHere('reader'));
       return resumeOn(this.#scheduler, result);
     } catch (error) {
       // An abort ends the wait, not the data.
@@ -425,10 +454,15 @@ export class SharedPipeWriter extends PipeWriter {
   }
 
   #waitSync(operation: 'flushSync' | 'writeSync'): FlushResult {
-    if (this.#ring.heldHere('reader')) throw new SameThreadWaitError(operation);
+    if (this.#ring.heldHere('reader')) {
+      // The check before taking the bytes erred the other way: what is owned is placed as room frees.
+      if (this.#ownedBytes > 0) this.#drainInBackground();
+      throw new SameThreadWaitError(operation);
+    }
     const entry = this.#track(operation === 'writeSync' ? 'write' : 'flushSync');
+    const completedBefore = this.isCompletedEnd;
     try {
-      return blockUntil(this.#h, kWriterChannel, () => this.#checkWaiting());
+      return blockUntil(this.#h, kWriterChannel, () => this.#checkWaiting(completedBefore));
     } finally {
       untrackPending(entry);
       this.#endWait();
@@ -436,19 +470,23 @@ export class SharedPipeWriter extends PipeWriter {
   }
 
   /**
-   * Keeps placing owned bytes after nobody waits for them any more. It does not keep the process
-   * alive: it ends when the bytes are placed or the reader completes, and whatever frees room
-   * (the reader advancing or completing, a peer's death) wakes it.
+   * Keeps placing owned bytes after nobody waits for them any more. It ends when the bytes are placed
+   * or the reader completes, and whatever frees room (the reader advancing or completing, a peer's
+   * death) wakes it. While the reader is on another thread it keeps this thread alive, so a worker
+   * whose script ends still delivers them; a reader on this thread is the only one that could end it,
+   * so then it keeps nothing alive.
    */
   #drainInBackground(): void {
     if (this.#draining !== null) return;
+    const check = (): true | null => {
+      if ((Atomics.load(this.#h, L.STATE) & (L.READER_COMPLETED | L.READER_FAULTED)) !== 0) return true;
+      this.#publish();
+      return this.#ownedBytes === 0 ? true : null;
+    };
+    const keepAlive = !this.#ring.heldHere('reader');
     this.#draining = (async () => {
       try {
-        await waitUntilUnref(this.#h, kWriterChannel, () => {
-          if ((Atomics.load(this.#h, L.STATE) & (L.READER_COMPLETED | L.READER_FAULTED)) !== 0) return true;
-          this.#publish();
-          return this.#ownedBytes === 0 ? true : null;
-        });
+        await (keepAlive ? waitUntil(this.#h, kWriterChannel, check, undefined) : waitUntilUnref(this.#h, kWriterChannel, check));
       } finally {
         this.#draining = null;
         if (this.#completing && (this.#ownedBytes === 0 || this.#ring.isCompleted('reader'))) this.#finishCompletion(undefined);

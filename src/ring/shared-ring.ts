@@ -30,6 +30,12 @@ export interface RingStats {
   readonly writerPauses: number;
   /** Tails skipped at the end of the ring so that `getMemory` could hand out contiguous memory. */
   readonly wraps: number;
+  /**
+   * Waits of the reader / writer that a 250 ms slice ended and that then found their condition met
+   * with no wake-up sent: lost wake-ups. The wait protocol never loses one, so these stay 0.
+   */
+  readonly readerRescues: number;
+  readonly writerRescues: number;
 }
 
 export type RingSide = 'reader' | 'writer';
@@ -237,6 +243,8 @@ export class SharedRing {
       writerWakeups: h[L.WRITER_WAKEUPS]! >>> 0,
       writerPauses: h[L.PAUSES]! >>> 0,
       wraps: h[L.WRAPS]! >>> 0,
+      readerRescues: h[L.READER_RESCUES]! >>> 0,
+      writerRescues: h[L.WRITER_RESCUES]! >>> 0,
     };
   }
 
