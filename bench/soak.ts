@@ -779,6 +779,10 @@ async function main(): Promise<number> {
   );
 
   const pair = (a: number, b: number): string => `${a} / ${b}`;
+  const rescues = {
+    reader: runs.reduce((sum, run) => sum + (run.stats?.readerRescues ?? 0), 0),
+    writer: runs.reduce((sum, run) => sum + (run.stats?.writerRescues ?? 0), 0),
+  };
   const events: [string, number | string][] = [
     ['bytes checked', checked],
     ['bytes checked again (re-presented after a partial consume)', sumReader(runs, 'rechecked')],
@@ -811,6 +815,7 @@ async function main(): Promise<number> {
     ['writer pauses (ring stats)', runs.reduce((sum, run) => sum + (run.stats?.writerPauses ?? 0), 0)],
     ['writer waits (ring stats)', runs.reduce((sum, run) => sum + (run.stats?.writerWaits ?? 0), 0)],
     ['wraps: skipped ring tails (ring stats)', runs.reduce((sum, run) => sum + (run.stats?.wraps ?? 0), 0)],
+    ['waits a slice ended with their condition met and no wake-up sent (lost wake-ups), reader/writer', pair(rescues.reader, rescues.writer)],
     ['laps around the rings', runs.reduce((sum, run) => sum + Math.floor((run.stats?.bytesWritten ?? 0) / run.spec.capacity), 0)],
     ['lanes past 2^32 ring positions', past2to32.length],
     ['peer deaths', episodes.length],
@@ -887,6 +892,9 @@ async function main(): Promise<number> {
       `peer deaths moved by ${first.plan.move}: ${list.length} ${first.outcome} (${causes}; episodes ${list.map((e) => e.plan.id).join(', ')}); first, episode ${first.plan.id} (${describe(first)}): ${first.detail}`,
     );
   }
+  if (rescues.reader + rescues.writer > 0) {
+    failures.push(`${rescues.reader + rescues.writer} waits were ended by a wait slice with their condition already met and no wake-up sent (reader ${rescues.reader}, writer ${rescues.writer}): the wait protocol lost wake-ups`);
+  }
   if (longest.ms > opts.maxStallMs) {
     failures.push(`longest wake-up stall ${ms(longest.ms)} ms (${longest.where}) is over the ${opts.maxStallMs} ms limit; ${sumReader(runs, 'stallsOverLimit')} wake-ups over it; ${loopDelay}`);
   }
@@ -926,6 +934,7 @@ async function main(): Promise<number> {
       duplicatedBytes: sumReader(runs, 'duplicatedBytes'),
       failures: failures.length,
       longestStallMs: longest.ms,
+      lostWakeups: rescues.reader + rescues.writer,
       stallLimitMs: opts.maxStallMs,
       peerDeaths: episodes.length,
       peerDeathsDetected: latencies.length,
