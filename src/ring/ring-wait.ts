@@ -116,8 +116,11 @@ function countRescue(header: Int32Array, channel: WaitChannel, before: number, r
   if (ready !== null && sampled === before) header[channel.rescues]!++;
 }
 
-/** Re-checks a while before announcing: a change that comes within microseconds costs no wake-up. */
-function spin<T>(check: () => T | null): T | null {
+/**
+ * Re-checks a while before announcing: a change that comes within microseconds costs no wake-up.
+ * `waitUntil` callers spin first themselves, so a wait that ends here costs no promise at all.
+ */
+export function spin<T>(check: () => T | null): T | null {
   for (let i = 0; i < L.kSpinBeforeSleep; i++) {
     const ready = check();
     if (ready !== null) return ready;
@@ -152,10 +155,11 @@ export function blockUntil<T>(header: Int32Array, channel: WaitChannel, check: (
   }
 }
 
-/** The same protocol with `Atomics.waitAsync`; an abort of `signal` wakes the wait and rejects it. */
+/**
+ * The same protocol with `Atomics.waitAsync` (after the caller's own `spin`); an abort of `signal`
+ * wakes the wait and rejects it.
+ */
 export async function waitUntil<T>(header: Int32Array, channel: WaitChannel, check: () => T | null, signal: AbortSignal | undefined, keepAlive = true): Promise<T> {
-  const spun = spin(check);
-  if (spun !== null) return spun;
   const onAbort = (): void => {
     Atomics.notify(header, channel.seq);
   };

@@ -9,7 +9,7 @@ import { kCheckMove, kMove, type MovedEnd } from './movable.js';
 import { PipeScheduler, resumeOn } from '../pipe/pipe-scheduler.js';
 import * as L from './layout.js';
 import { RingSegment } from './ring-segment.js';
-import { blockUntil, kReaderChannel, waitUntil } from './ring-wait.js';
+import { blockUntil, kReaderChannel, spin, waitUntil } from './ring-wait.js';
 import { movedEnd, SharedRing, type RingStats } from './shared-ring.js';
 import { makeHandle, type SharedPipeHandle } from './shared-pipe-handle.js';
 
@@ -40,6 +40,9 @@ export class SharedPipeReader extends PipeReader {
   #firstStart = 0;
   #second: RingSegment | null = null;
   #writerError: Error | undefined;
+  /** The minimum of the wait in progress, for its check (one function per end, not one per wait). */
+  #waitMinimum = 0;
+  readonly #waitCheck = (): ReadResult | null => this.#checkWaiting(this.#waitMinimum);
 
   /** @internal Use `new SharedPipe().reader` or `SharedPipe.reader(handle)`. */
   constructor(ring: SharedRing, scheduler: PipeScheduler = PipeScheduler.inline) {
@@ -56,12 +59,18 @@ export class SharedPipeReader extends PipeReader {
   }
 
   protected readCore(signal: AbortSignal | undefined): ReadResult | Promise<ReadResult> {
-    return this.#tryComplete(0) ?? this.#waitAsync(0, signal);
+    return this.#tryComplete(0) ?? this.#spinFor(0) ?? this.#waitAsync(0, signal);
   }
 
   protected override readAtLeastCore(minimumSize: number, signal: AbortSignal | undefined): ReadResult | Promise<ReadResult> {
     this.#checkFits(minimumSize);
-    return this.#tryComplete(minimumSize) ?? this.#waitAsync(minimumSize, signal);
+    return this.#tryComplete(minimumSize) ?? this.#spinFor(minimumSize) ?? this.#waitAsync(minimumSize, signal);
+  }
+
+  /** Data that comes within microseconds is returned at once: no promise, no wake-up. */
+  #spinFor(minimumSize: number): ReadResult | null {
+    this.#waitMinimum = minimumSize;
+    return spin(this.#waitCheck);
   }
 
   protected tryReadCore(): ReadResult | null {
@@ -80,8 +89,9 @@ export class SharedPipeReader extends PipeReader {
     if (this.#ring.heldHere('writer')) throw new SameThreadWaitError('readSync');
     const entry = trackPending(this.#ring.name, 'readSync', 'data');
     this.#beginWait(0);
+    this.#waitMinimum = 0;
     try {
-      return this.deliveredSync(blockUntil(this.#h, kReaderChannel, () => this.#checkWaiting(0)));
+      return this.deliveredSync(blockUntil(this.#h, kReaderChannel, this.#waitCheck));
     } finally {
       untrackPending(entry);
       this.#endWait();
@@ -323,9 +333,10 @@ export class SharedPipeReader extends PipeReader {
   async #waitAsync(minimumSize: number, signal: AbortSignal | undefined): Promise<ReadResult> {
     const entry = trackPending(this.#ring.name, minimumSize > 0 ? 'readAtLeast' : 'read', minimumSize > 0 ? `at least ${minimumSize} unexamined bytes` : 'data');
     this.#beginWait(minimumSize);
+    this.#waitMinimum = minimumSize;
     try {
       // A writer held by this thread is the only one that could end the wait: it keeps nothing alive.
-      const result = await waitUntil(this.#h, kReaderChannel, () => this.#checkWaiting(minimumSize), signal, !this.#ring.heldHere('writer'));
+      const result = await waitUntil(this.#h, kReaderChannel, this.#waitCheck, signal, !this.#ring.heldHere('writer'));
       return resumeOn(this.#scheduler, result);
     } finally {
       untrackPending(entry);

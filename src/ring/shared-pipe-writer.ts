@@ -8,7 +8,7 @@ import { kCheckMove, kMove, type MovedEnd } from './movable.js';
 import { PipeScheduler, resumeOn } from '../pipe/pipe-scheduler.js';
 import * as L from './layout.js';
 import { kDataOffset } from './layout.js';
-import { blockUntil, kWriterChannel, waitUntil, waitUntilUnref } from './ring-wait.js';
+import { blockUntil, kWriterChannel, spin, waitUntil, waitUntilUnref } from './ring-wait.js';
 import { movedEnd, SharedRing, type RingStats } from './shared-ring.js';
 import { makeHandle, type SharedPipeHandle } from './shared-pipe-handle.js';
 
@@ -71,6 +71,9 @@ export class SharedPipeWriter extends PipeWriter {
   /** complete() came while owned bytes were still outside the ring: the completion follows the last byte. */
   #completing = false;
   #readerError: Error | undefined;
+  /** Whether the wait in progress began after complete(), for its check (one function per end). */
+  #completedBefore = false;
+  readonly #waitCheck = (): FlushResult | null => this.#checkWaiting(this.#completedBefore);
 
   /** @internal Use `new SharedPipe().writer` or `SharedPipe.writer(handle)`. */
   constructor(ring: SharedRing, scheduler: PipeScheduler = PipeScheduler.inline) {
@@ -132,7 +135,15 @@ export class SharedPipeWriter extends PipeWriter {
   protected flushCore(signal: AbortSignal | undefined): FlushResult | Promise<FlushResult> {
     this.#countFlush();
     this.#publish();
-    return this.#check() ?? this.#waitAsync(signal);
+    return this.#check() ?? this.#spin() ?? this.#waitAsync(signal);
+  }
+
+  /** Room or a resume that comes within microseconds ends the flush at once: no promise, no wake-up. */
+  #spin(): FlushResult | null {
+    this.#completedBefore = this.isCompletedEnd;
+    const done = spin(this.#waitCheck);
+    if (done !== null) this.#endWait();
+    return done;
   }
 
   protected override writeCore(bytes: Uint8Array, signal: AbortSignal | undefined): FlushResult | Promise<FlushResult> {
@@ -438,10 +449,10 @@ export class SharedPipeWriter extends PipeWriter {
 
   async #waitAsync(signal: AbortSignal | undefined): Promise<FlushResult> {
     const entry = this.#track('flush');
-    const completedBefore = this.isCompletedEnd;
+    this.#completedBefore = this.isCompletedEnd;
     try {
       // A reader held by this thread is the only one that could end the wait: it keeps nothing alive.
-      const result = await waitUntil(this.#h, kWriterChannel, () => this.#checkWaiting(completedBefore), signal, !this.#ring.heldHere('reader'));
+      const result = await waitUntil(this.#h, kWriterChannel, this.#waitCheck, signal, !this.#ring.heldHere('reader'));
       return resumeOn(this.#scheduler, result);
     } catch (error) {
       // An abort ends the wait, not the data.
@@ -460,9 +471,9 @@ export class SharedPipeWriter extends PipeWriter {
       throw new SameThreadWaitError(operation);
     }
     const entry = this.#track(operation === 'writeSync' ? 'write' : 'flushSync');
-    const completedBefore = this.isCompletedEnd;
+    this.#completedBefore = this.isCompletedEnd;
     try {
-      return blockUntil(this.#h, kWriterChannel, () => this.#checkWaiting(completedBefore));
+      return blockUntil(this.#h, kWriterChannel, this.#waitCheck);
     } finally {
       untrackPending(entry);
       this.#endWait();
