@@ -24,6 +24,8 @@ for (const [kind, factory] of kinds) {
     const blocked: [string, string, (pipe: SharedPipe) => Record<string, unknown>, (pipe: SharedPipe) => Promise<unknown>][] = [
       ['readSync', 'readSyncUntilError', (pipe) => ({ input: pipe.reader }), (pipe) => pipe.writer.write(new Uint8Array(8))],
       ['flushSync', 'flushSyncUntilError', (pipe) => ({ output: pipe.writer }), (pipe) => pipe.reader.read()],
+      // An end passed as its handle (moved by hand before the run) is watched over all the same.
+      ['readSync on an end passed as a handle', 'readSyncUntilError', (pipe) => ({ input: pipe.reader.handle() }), (pipe) => pipe.writer.write(new Uint8Array(8))],
     ];
     for (const [call, task, ends, farSide] of blocked) {
       it(`AB1 ${kind}: aborting a run blocked in ${call} rejects at once, wakes the thread, and the next run works on the same thread`, async () => {
@@ -48,6 +50,22 @@ for (const [kind, factory] of kinds) {
         expect(await rejectedWithin(farSide(pipe))).toMatchObject({ name: 'AbortError', code: 'ABORT_ERR' });
       });
     }
+
+    it(`AB4 ${kind}: a task that ignores its signal while holding an end lets it go after the grace (its far end fails with the AbortError), and close() does not wait for it`, async () => {
+      const s = factory();
+      const pipe = new SharedPipe({ capacity: 1024 });
+      const g = flags(1);
+      const started = flags(1);
+      const c = new AbortController();
+      const running = quiet(s.run('ignoreAbort', { gate: g, flags: started, input: pipe.reader }, { signal: c.signal }));
+      await within(waitForFlag(started, 0), 10_000, 'the task to start');
+      // More than the ring holds: the write waits for a reader that never reads.
+      const write = pipe.writer.write(new Uint8Array(2000));
+      c.abort();
+      expect(await rejectedWithin(running)).toMatchObject({ name: 'AbortError', code: 'ABORT_ERR' });
+      expect(await rejectedWithin(write, 10_000)).toMatchObject({ name: 'AbortError', code: 'ABORT_ERR' });
+      await within(s.close(), 10_000, 'close() with an aborted task still running');
+    });
 
     it(`AB2 ${kind}: a run whose task ignores its signal rejects as soon as the signal aborts; the thread lives on`, async () => {
       const s = factory();

@@ -112,6 +112,19 @@ describe('SharedPipe: bytes the writer owns', () => {
     await within(write);
   });
 
+  it('flushSync with a same-thread readAtLeast waiting for more is not refused: that reader keeps the writer from pausing', async () => {
+    const pipe = new SharedPipe({ capacity: 4096, pauseWriterThreshold: 1024 });
+    const atLeast = pipe.reader.readAtLeast(2048);
+    pipe.writer.getMemory(1500).fill(1, 0, 1500);
+    pipe.writer.advance(1500);
+    expect(pipe.writer.flushSync()).toEqual({ isCanceled: false, isCompleted: false });
+    const write = pipe.writer.write(new Uint8Array(600).fill(2));
+    const result = await within(atLeast);
+    expect(result.buffer.length).toBe(2100);
+    pipe.reader.advanceTo(result.buffer.end);
+    await within(write);
+  });
+
   it('readAtLeast within the ring is served even when a skipped tail sits at the read position', async () => {
     const pipe = new SharedPipe({ capacity: 1024, pauseWriterThreshold: 0 });
     await within(pipe.writer.write(new Uint8Array(600)));

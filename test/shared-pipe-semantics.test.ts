@@ -1312,24 +1312,62 @@ describe('SharedPipe: the ring end, skipped tails and getMemory', () => {
     pipe.reader.advanceTo(result.buffer.end);
   });
 
-  it('a skipped tail between unconsumed bytes and new ones gives a 2-segment read without the tail', async () => {
+  it('behind bytes the reader holds no tail is skipped: the block comes from the pipe and wraps into the ring, every byte in order', async () => {
     const pipe = await toPosition900(800); // 100 bytes held at ring offsets 800..900
     const memory = pipe.writer.getMemory(200);
     fillPattern(memory, 900, 200, 7);
     pipe.writer.advance(200);
     await settledValue(pipe.writer.flush());
+    expect(pipe.writer.stats().wraps).toBe(0);
     const result = await settledValue(pipe.reader.read());
     expect(result.buffer.length).toBe(300);
-    expect(segmentLengths(result)).toEqual([100, 200]);
+    // 224 bytes to the end of the ring, the rest from its start: no room was given up to a skipped tail.
+    expect(segmentLengths(result)).toEqual([224, 76]);
     checkPattern(bytesOf(result), 800, 7);
-    // Advancing to the end of the cut segment lands on the start of the next lap.
-    pipe.reader.advanceTo(result.buffer.getPosition(100), result.buffer.getPosition(100));
-    const rest = await settledValue(pipe.reader.read());
-    expect(rest.buffer.isSingleSegment).toBe(true);
-    expect(rest.buffer.first.byteOffset).toBe(memory.byteOffset);
-    checkPattern(bytesOf(rest), 900, 7);
-    pipe.reader.advanceTo(rest.buffer.end);
+    pipe.reader.advanceTo(result.buffer.end);
     expect(pipe.reader.stats().bytesConsumed).toBe(pipe.reader.stats().bytesWritten);
+  });
+
+  it('with nothing held, a block that does not fit before the end skips the tail: contiguous ring memory, read as one segment', async () => {
+    const pipe = await toPosition900(900); // everything consumed: the read position is the cursor
+    const memory = pipe.writer.getMemory(200);
+    expect(memory.byteOffset).toBe(pipe.writer.getMemory(200).byteOffset);
+    fillPattern(memory, 900, 200, 7);
+    pipe.writer.advance(200);
+    await settledValue(pipe.writer.flush());
+    expect(pipe.writer.stats().wraps).toBe(1);
+    const result = await settledValue(pipe.reader.read());
+    expect(result.buffer.isSingleSegment).toBe(true);
+    expect(result.buffer.first.byteOffset).toBe(memory.byteOffset);
+    checkPattern(bytesOf(result), 900, 7);
+    pipe.reader.advanceTo(result.buffer.end);
+    expect(pipe.reader.stats().bytesConsumed).toBe(pipe.reader.stats().bytesWritten);
+  });
+
+  it('a reader holding less than the ring after a skipped tail still gets one more byte (data counts, not ring positions)', async () => {
+    const pipe = new SharedPipe({ capacity: 16, pauseWriterThreshold: 0 });
+    created.push(pipe);
+    await within(pipe.writer.write(new Uint8Array(12).fill(1)));
+    let result = await within(pipe.reader.read());
+    pipe.reader.advanceTo(result.buffer.getPosition(10), result.buffer.end); // hold 2
+    const memory = pipe.writer.getMemory(6);
+    memory.fill(2, 0, 6);
+    pipe.writer.advance(6);
+    await within(pipe.writer.flush());
+    result = await within(pipe.reader.read());
+    pipe.reader.advanceTo(result.buffer.start, result.buffer.end);
+    await within(pipe.writer.write(new Uint8Array(4).fill(3)));
+    result = await within(pipe.reader.read());
+    const held = result.buffer.length;
+    expect(held).toBe(12);
+    pipe.reader.advanceTo(result.buffer.start, result.buffer.end);
+    const more = pipe.reader.read();
+    const write = pipe.writer.write(new Uint8Array([4]));
+    const got = await within(more);
+    expect(got.buffer.length).toBe(held + 1);
+    expect([...got.buffer.toUint8Array()]).toEqual([1, 1, ...new Array(6).fill(2), ...new Array(4).fill(3), 4]);
+    pipe.reader.advanceTo(got.buffer.end);
+    await within(write);
   });
 
   it('getMemory with no room right now returns memory the pipe owns; the flush places it as room frees, in order', async () => {
@@ -1386,7 +1424,6 @@ describe('SharedPipe: the ring end, skipped tails and getMemory', () => {
     })();
     await within(Promise.all([writer, reader]));
     expect(received).toBe(total);
-    expect(pipe.writer.stats().wraps).toBeGreaterThan(0);
   });
 
   it('write() larger than the ring copies in turns; a flush or write meanwhile throws ERR_PIPE_FLUSH_PENDING', async () => {

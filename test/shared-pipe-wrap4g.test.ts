@@ -53,8 +53,10 @@ describe('SharedPipe: 32-bit positions wrapping', () => {
       expect(stats.bytesWritten).toBeGreaterThan(2 ** 32);
       expect(stats.bytesConsumed).toBeGreaterThan(2 ** 32);
       expect(stats.flushes).toBe(w.chunks);
-      // getMemory skipped tails to stay contiguous: the wrap happened through skips, many times.
-      expect(stats.wraps).toBeGreaterThan(1000);
+      // The end of the ring was crossed many times: by skipped tails (getMemory with nothing held behind
+      // it stays contiguous) and by data running over the end (a read of two segments).
+      expect(stats.wraps).toBeGreaterThan(0);
+      expect(stats.wraps + r.multiSegment).toBeGreaterThan(1000);
       // The workers saw the same counters.
       expect(r.stats.bytesConsumed).toBe(stats.bytesConsumed);
       expect(w.stats.bytesWritten).toBe(stats.bytesWritten);

@@ -1,6 +1,9 @@
+import { isSharedPipeHandle, type SharedPipeHandle } from './shared-pipe-handle.js';
+import { movedEnd, SharedRing } from './shared-ring.js';
+
 /**
- * How a pipe end that can live in another thread travels in a scheduler's arguments. Scheduling
- * knows only this protocol; the shared ring implements it (ring depends on scheduling, not back).
+ * How a pipe end that can live in another thread travels in a scheduler's arguments: the ring's
+ * ends implement it, the schedulers (a layer above) use it.
  */
 export const kMove = Symbol.for('threadpipe.move');
 /** Throws what moving would throw (completed, moved already, an operation in progress), without moving. */
@@ -58,11 +61,19 @@ export function moveAll(ends: ReadonlyMap<Movable, string>): Map<Movable, MovedE
  */
 export function moveEnds(value: unknown, moved: MovedEnd[], root = 'args'): unknown {
   const found = new Map<Movable, string>();
+  const handles = new Set<SharedPipeHandle>();
   visitDeep(value, root, (item, where) => {
+    if (isSharedPipeHandle(item)) {
+      handles.add(item);
+      return true;
+    }
     if (!isMovable(item)) return false;
     if (!found.has(item)) found.set(item, where);
     return true;
   });
+  // An end passed as a handle moved already; the run watches over it all the same (a dead thread,
+  // an abort of a task blocked on it).
+  for (const handle of handles) moved.push(movedEnd(new SharedRing(handle.buffer), handle.side, handle));
   if (found.size === 0) return value;
   const ends = moveAll(found);
   moved.push(...ends.values());

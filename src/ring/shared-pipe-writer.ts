@@ -252,7 +252,9 @@ export class SharedPipeWriter extends PipeWriter {
     const free = this.#capacity - ((this.#cursor - this.#read) >>> 0);
     const pause = ring.pauseWriterThreshold;
     const unexamined = ring.dataBetween(this.#examined, this.#cursor) + placing;
-    const wouldPause = pause > 0 && (this.#paused ? unexamined >= ring.resumeWriterThreshold : ring.dataBetween(this.#examined, this.#write) < pause && unexamined >= pause);
+    // A reader waiting for more than there will be keeps the writer from pausing, as in .NET's J7.
+    const minimum = Atomics.load(this.#h, L.READ_MINIMUM);
+    const wouldPause = pause > 0 && (this.#paused ? unexamined >= ring.resumeWriterThreshold && unexamined >= minimum : ring.dataBetween(this.#examined, this.#write) < pause && unexamined >= pause && unexamined >= minimum);
     if (placing > free || wouldPause) throw new SameThreadWaitError(operation);
   }
 
@@ -274,8 +276,15 @@ export class SharedPipeWriter extends PipeWriter {
     const cursor = this.#cursor;
     const index = cursor & this.#mask;
     const tail = this.#capacity - index;
-    // Skipping a tail wastes it until the reader passes it: only for blocks up to half the ring.
-    if (tail < need && (this.#skipApplied || need > this.#capacity / 2)) return null;
+    if (tail < need) {
+      // Skipping a tail wastes it until the reader passes it: only for blocks up to half the ring,
+      // and only while the reader holds nothing before it. A tail skipped behind bytes the reader
+      // holds could fill the ring with less data than it holds and starve a reader waiting for one
+      // more byte; a tail at the read position the reader simply steps over (see its passDeadTail).
+      if (this.#skipApplied || need > this.#capacity / 2) return null;
+      this.#reloadRead();
+      if (this.#read !== cursor) return null;
+    }
     const needed = tail >= need ? need : tail + need;
     let free = this.#capacity - ((cursor - this.#read) >>> 0);
     if (free < needed) {

@@ -16,7 +16,7 @@ import { channels } from '../diagnostics/channels.js';
 import type { PoolOutcome, PoolTask, TaskControl, TaskReport } from './host-messages.js';
 import { moveEnds, type MovedEnd } from '../ring/movable.js';
 import { moduleUrl, validateExportName } from './module-url.js';
-import { AbortEscalation, destroyAfter, kMaxTimerMs, validateCloseOptions, type CloseOptions } from './run-control.js';
+import { AbortEscalation, destroyAfter, kAnsweredGraceMs, kMaxTimerMs, validateCloseOptions, type CloseOptions } from './run-control.js';
 import { newThreadLink } from '../ring/thread-links.js';
 
 export interface PoolSchedulerOptions {
@@ -57,6 +57,9 @@ export class PoolScheduler {
   #linked = new Set<number>();
   #stopped = false;
   #closing: Promise<void> | null = null;
+  /** Runs whose callers were told they aborted, while their tasks still run. */
+  readonly #abortedRunning = new Set<number>();
+  #lingerTimer: NodeJS.Timeout | undefined;
   #destroying: Promise<void> | null = null;
   #markDestroyed: () => void = () => {};
   /** Settles once destroy() has ended every thread. */
@@ -117,7 +120,7 @@ export class PoolScheduler {
           threadId = report.threadId;
           if (report.linked) this.#linked.add(threadId);
         }
-        else if (report.type === 'abort-seen') this.#escalation.disarm(id);
+        else if (report.type === 'abort-seen') this.#escalation.answered(id);
       });
       port1.unref();
       // The task's thread aborts its signal, then cancels its pipes: the function sees the abort first.
@@ -125,6 +128,7 @@ export class PoolScheduler {
         const error = abortError(signal!);
         port1.postMessage('abort' satisfies TaskControl);
         this.#escalation.arm(id, moved, () => threadId, error);
+        this.#abortedRunning.add(id);
         settle(error);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -151,7 +155,9 @@ export class PoolScheduler {
         },
       ).finally(() => {
         this.#escalation.disarm(id);
+        this.#abortedRunning.delete(id);
         port1.close();
+        this.#endLingering();
       });
     });
   }
@@ -175,8 +181,21 @@ export class PoolScheduler {
       // destroy() ends the wait too, whatever the pool's own close makes of it.
       this.#destroyed.then(resolve);
     });
+    this.#endLingering();
     destroyAfter(this.#closing, timeout, () => this.destroy());
     return this.#closing;
+  }
+
+  /**
+   * While closing, once no run a caller waits for is left, aborted tasks that still run (ignoring
+   * their signal) are not waited for: after their grace their threads are ended, as by destroy().
+   */
+  #endLingering(): void {
+    if (this.#closing === null || this.#inFlight.size > 0 || this.#abortedRunning.size === 0 || this.#lingerTimer !== undefined) return;
+    this.#lingerTimer = setTimeout(() => {
+      if (this.#abortedRunning.size > 0) void this.destroy();
+    }, kAnsweredGraceMs);
+    this.#lingerTimer.unref();
   }
 
   /**

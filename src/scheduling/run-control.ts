@@ -11,34 +11,62 @@ export const kAbortGraceMs = 100;
 /** The longest timer Node keeps (a longer one fires at once). */
 export const kMaxTimerMs = 2 ** 31 - 1;
 
-/** Forces the ends of aborted runs whose threads do not answer the abort in time. */
+/**
+ * How long an aborted task whose thread did answer may keep the run's ends before they are failed the
+ * same way: a task that ignores its signal does not hold its pipes (and its producer) forever.
+ */
+export const kAnsweredGraceMs = 1000;
+
+interface Escalation {
+  timer: NodeJS.Timeout;
+  readonly moved: readonly MovedEnd[];
+  readonly threadId: () => number;
+  readonly error: Error;
+}
+
+/** Forces the ends of aborted runs whose tasks do not let go of them in time. */
 export class AbortEscalation {
-  readonly #timers = new Map<number, NodeJS.Timeout>();
+  readonly #pending = new Map<number, Escalation>();
 
   /** Starts the grace period of run `id`; `threadId` says where the run is by then (-2 while unknown). */
   arm(id: number, moved: readonly MovedEnd[], threadId: () => number, error: Error): void {
     if (moved.length === 0) return;
-    const timer = setTimeout(() => {
-      this.#timers.delete(id);
-      const thread = threadId();
-      for (const end of moved) end.interrupt(thread, error);
-    }, kAbortGraceMs);
-    // An abort never keeps the process alive by itself.
-    timer.unref();
-    this.#timers.set(id, timer);
+    const entry: Escalation = { timer: this.#timer(id, kAbortGraceMs), moved, threadId, error };
+    this.#pending.set(id, entry);
   }
 
-  /** The thread answered (or the run finished): no forcing. */
+  /** The thread took the abort: its task gets the longer grace to finish and let its ends go. */
+  answered(id: number): void {
+    const entry = this.#pending.get(id);
+    if (entry === undefined) return;
+    clearTimeout(entry.timer);
+    entry.timer = this.#timer(id, kAnsweredGraceMs);
+  }
+
+  /** The run's task finished: no forcing. */
   disarm(id: number): void {
-    const timer = this.#timers.get(id);
-    if (timer === undefined) return;
-    clearTimeout(timer);
-    this.#timers.delete(id);
+    const entry = this.#pending.get(id);
+    if (entry === undefined) return;
+    clearTimeout(entry.timer);
+    this.#pending.delete(id);
   }
 
   disarmAll(): void {
-    for (const timer of this.#timers.values()) clearTimeout(timer);
-    this.#timers.clear();
+    for (const entry of this.#pending.values()) clearTimeout(entry.timer);
+    this.#pending.clear();
+  }
+
+  #timer(id: number, ms: number): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      const entry = this.#pending.get(id);
+      if (entry === undefined) return;
+      this.#pending.delete(id);
+      const thread = entry.threadId();
+      for (const end of entry.moved) end.interrupt(thread, entry.error);
+    }, ms);
+    // An abort never keeps the process alive by itself.
+    timer.unref();
+    return timer;
   }
 }
 

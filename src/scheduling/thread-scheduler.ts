@@ -180,9 +180,12 @@ export class ThreadScheduler {
   }
 
   #settle(message: HostMessage): void {
-    // Whatever the thread says about a run, its event loop is running: an abort needs no forcing.
+    // The thread took the abort: its event loop runs, so the task gets the longer grace to let go.
+    if (message.type === 'abort-seen') {
+      this.#escalation.answered(message.id);
+      return;
+    }
     this.#escalation.disarm(message.id);
-    if (message.type === 'abort-seen') return;
     const run = this.#inFlight.get(message.id);
     if (run === undefined) return;
     if (message.type === 'done') run.resolve(message.value);
