@@ -105,7 +105,9 @@ export class SharedPipeWriter extends PipeWriter {
     }
     this.#memory = Memory.Owned;
     const block = this.#block;
-    if (block !== null && block.length - this.#blockUsed >= need) return block.subarray(this.#blockUsed);
+    // Once everything owned is in the ring, the block is free again: reuse it rather than allocate.
+    if (block !== null && this.#ownedBytes === 0) this.#blockUsed = 0;
+    if (block !== null && block.length - this.#blockUsed >= need) return this.#blockUsed === 0 ? block : block.subarray(this.#blockUsed);
     if (need > kMaxOwnedBlock) throw new InvalidArgumentValueError('sizeHint', need, `must be at most ${kMaxOwnedBlock} (the largest block this end can own)`);
     this.#block = new Uint8Array(Math.max(kMinimumOwnedBlock, need));
     this.#blockUsed = 0;
