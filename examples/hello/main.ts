@@ -1,7 +1,14 @@
 // A first look at a Pipe: a writer sends lines in uneven pieces, a reader parses whole lines out of
 // whatever has arrived, consuming what it parsed and examining the rest, and backpressure pauses the
 // writer when the reader falls behind.
-import { Pipe, PipeScheduler, type PipeReader, type PipeWriter } from '../../src/index.js';
+import { Pipe, PipeScheduler, type PipeReader, type PipeWriter } from 'threadpipe';
+import { CommandLine } from '../shared/args.js';
+
+CommandLine.parse({
+  usage: 'node dist/examples/hello/main.js',
+  summary: 'A first look at a Pipe: uneven writes, whole-line parsing, consumed/examined, backpressure. Takes no options.',
+  options: {},
+});
 
 const lines = ['GET /index.html', 'Host: example.test', 'Accept: */*', 'X-Note: naïve café ☕', ''];
 const wire = new TextEncoder().encode(lines.map((line) => line + '\r\n').join('').repeat(2000));

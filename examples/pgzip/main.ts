@@ -1,34 +1,42 @@
 // Parallel gzip of a file or stdin. Usage:
-//   node dist/examples/pgzip/main.js [input] [-o output] [--level 6] [--threads N] [--chunk 1048576] [--compare [--runs N]]
+//   node dist/examples/pgzip/main.js [input] [-o|--output FILE] [--level 6] [--threads N] [--chunk 1048576] [--compare [--runs N]]
 // Without input it reads stdin; without -o it writes stdout. --compare also times single-threaded
 // zlib.createGzip and, when installed, pigz on the same input, and prints the ratios (to stderr);
-// with --runs N all three run N times, interleaved, and the figures are medians.
+// with --runs N all three run N times, interleaved, and the figures are medians. --help lists the options.
 import { spawnSync } from 'node:child_process';
 import { createReadStream, createWriteStream, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
+import { CommandLine } from '../shared/args.js';
 import { pgzip } from './pgzip.js';
 
-const args = process.argv.slice(2);
-function take(name: string): string | undefined {
-  const index = args.indexOf(name);
-  if (index < 0) return undefined;
-  const [, value] = args.splice(index, 2);
-  if (value === undefined) throw new Error(`${name} needs a value`);
-  return value;
-}
-const compare = args.includes('--compare');
-if (compare) args.splice(args.indexOf('--compare'), 1);
-const output = take('-o');
-const level = Number(take('--level') ?? 6);
-const threads = Number(take('--threads') ?? availableParallelism());
-const chunkSize = Number(take('--chunk') ?? 1 << 20);
-const runs = Number(take('--runs') ?? 1);
-if (!Number.isInteger(runs) || runs < 1) throw new RangeError(`--runs must be a positive integer, got ${runs}`);
-const input = args[0];
-if (compare && input === undefined) throw new Error('--compare needs an input file (it reads it several times)');
+const kMaxLevel = 9;
+const kMaxThreads = 256;
+const kMinChunk = 1024;
+const kMaxChunk = 1 << 30;
+const command = CommandLine.parse({
+  usage: 'node dist/examples/pgzip/main.js [input]',
+  summary: 'Parallel gzip of a file (or stdin) on a PoolScheduler; writes a multi-member gzip stream to -o or stdout.',
+  options: {
+    output: { type: 'string', short: 'o', value: 'FILE', description: 'write here instead of stdout' },
+    level: { type: 'string', value: '0-9', description: 'compression level (default 6)' },
+    threads: { type: 'string', value: 'N', description: `compressing threads (default ${availableParallelism()})` },
+    chunk: { type: 'string', value: 'BYTES', description: 'bytes per gzip member (default 1048576)' },
+    compare: { type: 'boolean', description: 'also time zlib.createGzip and, when installed, pigz (needs an input file)' },
+    runs: { type: 'string', value: 'N', description: 'with --compare: runs of each, figures are medians (default 1)' },
+  },
+  maxPositionals: 1,
+});
+const compare = command.flag('compare');
+const output = command.string('output');
+const level = command.number('level', 6, { integer: true, min: 0, max: kMaxLevel });
+const threads = command.number('threads', availableParallelism(), { integer: true, min: 1, max: kMaxThreads });
+const chunkSize = command.number('chunk', 1 << 20, { integer: true, min: kMinChunk, max: kMaxChunk });
+const runs = command.number('runs', 1, { integer: true, min: 1 });
+const input = command.positionals[0];
+if (compare && input === undefined) command.fail('--compare needs an input file (it reads it several times)');
 
 const discard = (): Writable => new Writable({ write: (_chunk, _encoding, callback) => callback() });
 const mbps = (bytes: number, seconds: number): string => (bytes / 1e6 / seconds).toFixed(1);

@@ -2,7 +2,7 @@
 // independent gzip member, and the members are written in input order. Concatenated members are a
 // valid gzip stream (RFC 1952), which gunzip and zlib decompress to the concatenated input.
 import { availableParallelism } from 'node:os';
-import { createReader, createWriter, PoolScheduler } from '../../src/index.js';
+import { createReader, createWriter, PoolScheduler } from 'threadpipe';
 
 export interface PgzipOptions {
   level?: number;

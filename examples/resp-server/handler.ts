@@ -2,7 +2,7 @@
 // answer the whole batch with one write. This module runs on whichever thread owns the keyspace:
 // the main thread (--threads 0) or the ThreadScheduler's worker.
 import { threadId } from 'node:worker_threads';
-import type { DuplexPipe } from '../../src/index.js';
+import type { DuplexPipe } from 'threadpipe';
 import { After, execute } from './commands.js';
 import { Keyspace } from './keyspace.js';
 import { parseCommand, parseContiguous, ProtocolError, ReplyBuffer } from './resp.js';

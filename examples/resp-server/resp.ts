@@ -1,6 +1,6 @@
 // RESP2, the Redis protocol: parsing requests out of a ReadOnlySequence without copying until a
 // command is complete, and encoding replies into a reusable buffer.
-import { SequenceReader, type ReadOnlySequence } from '../../src/index.js';
+import { SequenceReader, type ReadOnlySequence } from 'threadpipe';
 
 export const kMaxBulkLength = 1 << 20;
 export const kMaxArgs = 1 << 16;

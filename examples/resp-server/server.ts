@@ -2,7 +2,7 @@
 // execution either on the main thread (threads: 0) or on a ThreadScheduler's worker that owns the
 // keyspace (threads: 1), fed through SharedPipe ends.
 import * as net from 'node:net';
-import { SocketConnection, ThreadScheduler } from '../../src/index.js';
+import { SocketConnection, ThreadScheduler } from 'threadpipe';
 import { serve } from './handler.js';
 
 export interface ServerOptions {

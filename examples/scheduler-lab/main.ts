@@ -3,15 +3,21 @@
 //   2. main thread writes into a SharedPipe, a ThreadScheduler's thread parses;
 //   3. chunks cut at line ends, spread over a PoolScheduler;
 //   4. in-thread again, with readerScheduler `immediate` against `inline`.
-// Usage: node dist/examples/scheduler-lab/main.js [--mb 200]
+// Usage: node dist/examples/scheduler-lab/main.js [--mb 200] (--help lists the options)
 import { threadId } from 'node:worker_threads';
-import { Pipe, PipeScheduler, PoolScheduler, SharedPipe, ThreadScheduler, type PipeWriter } from '../../src/index.js';
+import { Pipe, PipeScheduler, PoolScheduler, SharedPipe, ThreadScheduler, type PipeWriter } from 'threadpipe';
+import { CommandLine } from '../shared/args.js';
 import { threadCpuMs } from '../shared/thread-cpu.js';
 import { emptyTally, parsePipe, type StageReport } from './parsers.js';
 
 const parsers = new URL('./parsers.js', import.meta.url);
-const mbArgument = process.argv.indexOf('--mb');
-const megabytes = mbArgument > 0 ? Number(process.argv[mbArgument + 1]) : 200;
+const kMaxMegabytes = 4096;
+const command = CommandLine.parse({
+  usage: 'node dist/examples/scheduler-lab/main.js',
+  summary: 'Parses the same JSON-lines workload four ways (main thread, ThreadScheduler, PoolScheduler, immediate) and shows where the work ran.',
+  options: { mb: { type: 'string', value: 'N', description: 'megabytes of JSON lines to build and parse (default 200)' } },
+});
+const megabytes = command.number('mb', 200, { min: 0, exclusiveMin: true, max: kMaxMegabytes });
 const kChunk = 64 * 1024;
 
 interface Row {
@@ -107,7 +113,6 @@ async function onPool(data: Uint8Array): Promise<Row> {
 }
 
 async function main(): Promise<void> {
-  if (!(megabytes > 0)) throw new RangeError('--mb takes a positive number');
   process.stdout.write(`building ${megabytes} MB of JSON lines… `);
   const data = buildWorkload(megabytes * 1e6);
   console.log('done');

@@ -1,7 +1,7 @@
 // The parsing stage of the lab, shared by every way it runs: JSON lines in, a count and a sum out.
 // Exported functions are what the schedulers run on their threads.
 import { threadId } from 'node:worker_threads';
-import { ReadOnlySequence, type PipeReader } from '../../src/index.js';
+import { ReadOnlySequence, type PipeReader } from 'threadpipe';
 import { threadCpuMs } from '../shared/thread-cpu.js';
 
 export interface Tally {

@@ -3,27 +3,31 @@
 //      thread, with parsing on the main thread (--threads 0) and then on a worker (--threads 1);
 //   2. parallel gzip of generated data on a PoolScheduler, against single-threaded zlib;
 // then a table: requests/s, MB/s, CPU time per thread, and which thread did what.
-// Options: --seconds N (load per mode, default 3), --mb N (pgzip input, default 48).
+// Options: --seconds N (load per mode, default 3), --mb N (pgzip input, default 48); --help lists them.
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { gunzipSync, createGzip } from 'node:zlib';
 import { threadId } from 'node:worker_threads';
-import { ThreadScheduler } from '../../src/index.js';
+import { ThreadScheduler } from 'threadpipe';
 import { pgzip } from '../pgzip/pgzip.js';
 import { report as mainThreadReport } from '../resp-server/handler.js';
 import { startServer } from '../resp-server/server.js';
+import { CommandLine } from '../shared/args.js';
 import { threadCpuMs } from '../shared/thread-cpu.js';
 import type { DriveResult } from './resp-client.js';
 
-function option(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  const value = index > 0 ? Number(process.argv[index + 1]) : fallback;
-  if (!(value > 0)) throw new RangeError(`--${name} takes a positive number`);
-  return value;
-}
-
-const seconds = option('seconds', 3);
-const megabytes = option('mb', 48);
+const kMaxSeconds = 600;
+const kMaxMegabytes = 4096;
+const command = CommandLine.parse({
+  usage: 'node dist/examples/tour/main.js',
+  summary: 'The threadpipe tour (npm start): a RESP server in both modes under load, then parallel gzip, then a table.',
+  options: {
+    seconds: { type: 'string', value: 'N', description: 'seconds of load per RESP server mode (default 3)' },
+    mb: { type: 'string', value: 'N', description: 'megabytes of generated input for pgzip (default 48)' },
+  },
+});
+const seconds = command.number('seconds', 3, { min: 0, exclusiveMin: true, max: kMaxSeconds });
+const megabytes = command.number('mb', 48, { min: 0, exclusiveMin: true, max: kMaxMegabytes });
 const say = (text: string): void => void process.stderr.write(text);
 
 interface Row {

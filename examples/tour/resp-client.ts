@@ -2,7 +2,7 @@
 // of random keys), flushes once, and reads all the replies before the next round. It runs on its
 // own thread (a ThreadScheduler), so the load does not share the server's event loop.
 import { threadId } from 'node:worker_threads';
-import { SequenceReader, SocketConnection, type ReadOnlySequence } from '../../src/index.js';
+import { SequenceReader, SocketConnection, type ReadOnlySequence } from 'threadpipe';
 import { threadCpuMs } from '../shared/thread-cpu.js';
 
 export interface DriveOptions {
