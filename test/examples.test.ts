@@ -1,4 +1,7 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -42,4 +45,151 @@ describe('examples', () => {
     expect(rows[2]).toMatch(/output checked byte-exact/);
     expect(stderr).toMatch(/resp-server --threads 1/);
   }, 90_000);
+});
+
+const kUsageExit = 2;
+const kServerStartMs = 20_000;
+const kReplyMs = 10_000;
+
+// Each example, with an option that takes a number and a value it must refuse.
+const commandLines: { name: string; script: string; numeric?: { flag: string; bad: string[] } }[] = [
+  { name: 'hello', script: 'dist/examples/hello/main.js' },
+  { name: 'pgzip', script: 'dist/examples/pgzip/main.js', numeric: { flag: 'level', bad: ['fast', '10', '2.5'] } },
+  { name: 'resp-server', script: 'dist/examples/resp-server/main.js', numeric: { flag: 'port', bad: ['abc', '65536', '-1'] } },
+  { name: 'scheduler-lab', script: 'dist/examples/scheduler-lab/main.js', numeric: { flag: 'mb', bad: ['lots', '0', '-3'] } },
+  { name: 'tour', script: 'dist/examples/tour/main.js', numeric: { flag: 'seconds', bad: ['x', '0', ''] } },
+];
+
+describe('example command lines', () => {
+  for (const { name, script, numeric } of commandLines) {
+    it(`${name} --help prints its usage and exits 0`, async () => {
+      const { code, stdout, stderr } = await runExample(script, '--help');
+      expect(code, stderr).toBe(0);
+      expect(stdout).toMatch(new RegExp(`^Usage: node ${script.replace(/[.]/g, '\\.')}`));
+      expect(stdout).toMatch(/--help/);
+      if (numeric) expect(stdout).toContain(`--${numeric.flag}`);
+      const short = await runExample(script, '-h');
+      expect(short.code).toBe(0);
+      expect(short.stdout).toBe(stdout);
+    });
+
+    it(`${name} refuses an unknown flag with exit 2, naming it`, async () => {
+      const { code, stdout, stderr } = await runExample(script, '--no-such-flag=1');
+      expect(code).toBe(kUsageExit);
+      expect(stdout).toBe('');
+      expect(stderr).toMatch(/Unknown option '--no-such-flag'/);
+    });
+
+    if (numeric) {
+      it(`${name} refuses a bad --${numeric.flag} in both spellings with exit 2, naming it`, async () => {
+        for (const bad of numeric.bad) {
+          for (const args of [[`--${numeric.flag}=${bad}`], [`--${numeric.flag}`, bad]]) {
+            const { code, stdout, stderr } = await runExample(script, ...args);
+            expect(code, `${args.join(' ')}: ${stderr}`).toBe(kUsageExit);
+            expect(stdout).toBe('');
+            // parseArgs itself refuses `--flag -1` (it cannot tell a negative number from a flag).
+            if (args.length === 2 && bad.startsWith('-')) expect(stderr).toContain(`'--${numeric.flag}' argument is ambiguous`);
+            else {
+              expect(stderr).toContain(`--${numeric.flag} takes`);
+              expect(stderr).toContain(`'${bad}'`);
+            }
+          }
+        }
+      }, 60_000);
+
+      it(`${name} --${numeric.flag} without a value is an error naming it`, async () => {
+        const { code, stderr } = await runExample(script, `--${numeric.flag}`);
+        expect(code).toBe(kUsageExit);
+        expect(stderr).toContain(`--${numeric.flag}`);
+      });
+    }
+  }
+
+  it('resp-server refuses a --threads other than 0 or 1', async () => {
+    const { code, stderr } = await runExample('dist/examples/resp-server/main.js', '--threads=2');
+    expect(code).toBe(kUsageExit);
+    expect(stderr).toContain("--threads takes 0 or 1, got '2'");
+  });
+
+  it('pgzip refuses a second positional argument and --compare without an input file', async () => {
+    const two = await runExample('dist/examples/pgzip/main.js', 'a', 'b');
+    expect(two.code).toBe(kUsageExit);
+    expect(two.stderr).toContain("unexpected argument 'b'");
+    const compare = await runExample('dist/examples/pgzip/main.js', '--compare');
+    expect(compare.code).toBe(kUsageExit);
+    expect(compare.stderr).toContain('--compare needs an input file');
+  });
+
+  for (const spelling of [['--port=0', '--threads=1'], ['--port', '0', '--threads', '1']]) {
+    it(`resp-server started with ${spelling.join(' ')} answers PING with +PONG`, async () => {
+      const child = spawn(process.execPath, ['dist/examples/resp-server/main.js', ...spelling], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      try {
+        const port = await within(kServerStartMs, 'the server to listen', new Promise<number>((resolve, reject) => {
+          let stdout = '';
+          child.stdout.on('data', (chunk: Buffer) => {
+            stdout += chunk.toString();
+            const match = /listening on [^\s]+:(\d+) \(parsing on worker thread [1-9]\d*\)/.exec(stdout);
+            if (match) resolve(Number(match[1]));
+          });
+          child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${stderr}`)));
+        }));
+        expect(port).toBeGreaterThan(0);
+        const reply = await within(kReplyMs, 'the PING reply', new Promise<string>((resolve, reject) => {
+          const socket = connect(port, '127.0.0.1', () => socket.write('*1\r\n$4\r\nPING\r\n'));
+          let received = '';
+          socket.on('data', (chunk: Buffer) => {
+            received += chunk.toString('latin1');
+            if (received.includes('\r\n')) {
+              socket.end();
+              resolve(received);
+            }
+          });
+          socket.once('error', reject);
+        }));
+        expect(reply).toBe('+PONG\r\n');
+      } finally {
+        child.kill('SIGTERM');
+        const code = await within(kServerStartMs, 'the server to stop', exited);
+        expect(code, stderr).toBe(0);
+      }
+    }, 60_000);
+  }
+});
+
+function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+describe('example sources', () => {
+  const examplesDir = join(root, 'examples');
+  const sources = (function walk(dir: string): string[] {
+    return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+      entry.isDirectory() ? walk(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : [],
+    );
+  })(examplesDir);
+
+  it('import the library only by its package name, the way a user copies them', () => {
+    expect(sources.length).toBeGreaterThan(10);
+    const specifier = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)['"]([^'"]+)['"]/g;
+    const libraryUsers: string[] = [];
+    const offenders: string[] = [];
+    for (const file of sources) {
+      const text = readFileSync(file, 'utf8');
+      for (const [, target] of text.matchAll(specifier)) {
+        if (target === 'threadpipe') libraryUsers.push(relative(root, file));
+        // Relative imports stay inside examples/; anything else is node: or the package itself.
+        else if (target!.startsWith('.')) {
+          const resolved = relative(examplesDir, join(file, '..', target!));
+          if (resolved.startsWith('..')) offenders.push(`${relative(root, file)}: ${target}`);
+        } else if (!target!.startsWith('node:')) offenders.push(`${relative(root, file)}: ${target}`);
+      }
+    }
+    expect(offenders).toEqual([]);
+    expect(libraryUsers.length).toBeGreaterThan(5);
+  });
 });
