@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { Pipe, type FlushResult, type PipeWriter } from '../src/index.js';
+import { Pipe, type FlushResult, type PipeWriter } from 'threadpipe';
 import type { AllocationReport } from './pipe-alloc.js';
 import {
   type Case,

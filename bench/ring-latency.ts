@@ -6,7 +6,7 @@
 // what it costs when a third thread competes for the 2 cores.
 import { availableParallelism, loadavg } from 'node:os';
 import { MessageChannel } from 'node:worker_threads';
-import { createDuplexPair, SharedPipe, type ReadResult, type SharedPipeReader } from '../src/index.js';
+import { createDuplexPair, SharedPipe, type ReadResult, type SharedPipeReader } from 'threadpipe';
 import { formatRatio, markdownTable, median, type Suite, type SuiteOptions } from './report.js';
 import { fmtUs, now, percentile, target } from './workers/ring-common.js';
 import { Peer } from './workers/ring-harness.js';
@@ -129,9 +129,9 @@ async function measure(c: LatencyCase, runs: number, runMs: number): Promise<Lat
     } else {
       const [mine, theirs] = createDuplexPair({ capacity: 4096 });
       const input = mine.input as SharedPipeReader;
-      const output = mine.output as import('../src/index.js').SharedPipeWriter;
+      const output = mine.output as import('threadpipe').SharedPipeWriter;
       const inputHandle = (theirs.input as SharedPipeReader).handle();
-      const outputHandle = (theirs.output as import('../src/index.js').SharedPipeWriter).handle();
+      const outputHandle = (theirs.output as import('threadpipe').SharedPipeWriter).handle();
       peer = await Peer.start({ role: 'echo', echo: { mode: c.worker, spin: c.workerSpin, input: inputHandle, output: outputHandle } });
       const spin = c.mainSpin;
       if (c.main === 'sync') {

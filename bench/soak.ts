@@ -9,7 +9,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { pendingOperations, SharedPipe, ThreadScheduler, watchWorker, type RingStats, type SharedPipeReader, type SharedPipeWriter } from '../src/index.js';
+import { pendingOperations, SharedPipe, ThreadScheduler, watchWorker, type RingStats, type SharedPipeReader, type SharedPipeWriter } from 'threadpipe';
 import { seededRandom } from '../test/fixtures/random.js';
 import { EpisodeMemory, kVictimExitCode, runFar, type DeathCause, type DeathPlan, type FarReport, type MoveKind } from './workers/soak-death.js';
 import {

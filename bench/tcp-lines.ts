@@ -16,7 +16,7 @@ import * as net from 'node:net';
 import { availableParallelism } from 'node:os';
 import * as readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { readLines, SocketConnection, ThreadScheduler } from '../src/index.js';
+import { readLines, SocketConnection, ThreadScheduler } from 'threadpipe';
 import { formatMBps, formatRate, formatRatio, markdownTable, median, ratio, spread, type Suite, type SuiteOptions } from './report.js';
 import { LINE_BYTES, LINES_PER_WRITE, machineCpuMs, threadCpuMs, type ClientReply, type Count, type RunCommand } from './workers/tcp-common.js';
 

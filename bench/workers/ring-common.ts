@@ -12,7 +12,7 @@ import { setFlagsFromString, GCProfiler, getHeapStatistics } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { MessagePort } from 'node:worker_threads';
 import { RingBuffer } from 'ringbuf.js';
-import { SharedPipe, type SharedPipeHandle, type SharedPipeReader, type SharedPipeWriter } from '../../src/index.js';
+import { SharedPipe, type SharedPipeHandle, type SharedPipeReader, type SharedPipeWriter } from 'threadpipe';
 
 export type Transport =
   | 'sp-write' // SharedPipe: writer.write(payload) + await; reader.read() + advanceTo

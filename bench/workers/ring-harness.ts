@@ -3,7 +3,7 @@
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { TransferListItem } from 'node:worker_threads';
 import { RingBuffer } from 'ringbuf.js';
-import { SharedPipe, type RingStats, type SharedPipeWriter } from '../../src/index.js';
+import { SharedPipe, type RingStats, type SharedPipeWriter } from 'threadpipe';
 import type { PeerData } from './ring-peer.js';
 import {
   bytesPerMessage,

@@ -5,7 +5,7 @@
 // Commands and replies travel on parentPort; failures are posted as { error } for the suite to throw.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
-import { SharedPipe, type ReadResult, type SharedPipeHandle, type SharedPipeReader } from '../../src/index.js';
+import { SharedPipe, type ReadResult, type SharedPipeHandle, type SharedPipeReader } from 'threadpipe';
 import { createConsumer, createProducer, GcWatch, spurious, type TransportSpec } from './ring-common.js';
 
 export type EchoMode = 'sp-sync' | 'sp-async' | 'atomics' | 'port';

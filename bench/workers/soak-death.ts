@@ -2,7 +2,7 @@
 // streams for a moment and then dies (terminated, an uncaught throw, process.exit), while the far end
 // (on the main thread or the long-lived survivor worker) keeps reading or writing and must fail with
 // ERR_PIPE_PEER_EXITED. Every byte that crosses before the death is checked, on both sides.
-import type { SharedPipeReader, SharedPipeWriter } from '../../src/index.js';
+import type { SharedPipeReader, SharedPipeWriter } from 'threadpipe';
 import { seededRandom } from '../../test/fixtures/random.js';
 import { chooseSync, chunkSize, errorCode, Yielder } from './soak-lane.js';
 import { ByteStream, kNeedleBytes, wallNow } from './soak-stream.js';

@@ -4,7 +4,7 @@
 // generators. A small SharedArrayBuffer per lane carries their counters (the main thread watches
 // them for progress), the operation each side is in (for a hang dump) and the publish timestamp the
 // reader measures its wake-ups against.
-import type { FlushResult, OperationOptions, ReadOnlySequence, ReadResult, SharedPipeReader, SharedPipeWriter } from '../../src/index.js';
+import type { FlushResult, OperationOptions, ReadOnlySequence, ReadResult, SharedPipeReader, SharedPipeWriter } from 'threadpipe';
 import { seededRandom } from '../../test/fixtures/random.js';
 import { ByteStream, kNeedleBytes, wallNow, type MismatchReport } from './soak-stream.js';
 

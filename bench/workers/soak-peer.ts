@@ -6,7 +6,7 @@
 //              it saw when the victim died.
 // Every role answers 'dump' with this thread's pendingOperations() (unless it is blocked in a sync wait).
 import { parentPort, threadId, workerData } from 'node:worker_threads';
-import { pendingOperations, SharedPipe, type SharedPipeHandle, type SharedPipeReader, type SharedPipeWriter } from '../../src/index.js';
+import { pendingOperations, SharedPipe, type SharedPipeHandle, type SharedPipeReader, type SharedPipeWriter } from 'threadpipe';
 import { describeError, type ErrorInfo } from '../../test/fixtures/ring-harness.js';
 import { EpisodeMemory, runFar, runVictim, type DeathPlan, type FarReport } from './soak-death.js';
 import { LaneMemory, runLaneReader, runLaneWriter, type LaneSpec, type SoakNote } from './soak-lane.js';

@@ -1,6 +1,6 @@
 // The ThreadScheduler module of the tcp-lines suite (variant b): counts the lines of a connection's
 // input (a SharedPipeReader moved here; the socket stays on the main thread) with readLines.
-import { readLines, type PipeReader } from '../../src/index.js';
+import { readLines, type PipeReader } from 'threadpipe';
 import { threadCpuMs, type Count } from './tcp-common.js';
 
 /** This thread's CPU time in ms (both connections of a run share the thread: the suite samples it around a run). */
