@@ -36,6 +36,7 @@ function integerArgument(bytes: Uint8Array): number | null {
 const NOT_INTEGER = 'ERR value is not an integer or out of range';
 const SYNTAX = 'ERR syntax error';
 const SCAN_DEFAULT_COUNT = 10;
+const UNKNOWN_ARGS_SHOWN = 128;
 /** The Redis version this server answers as, for clients that check it (HELLO, INFO). */
 const REDIS_VERSION = '7.0.0';
 
@@ -686,6 +687,13 @@ const handlers: Record<string, { arity: number; handle: Handler }> = {
 /** The handlers by their exact (upper-case) names: a name sent in upper case, as clients do, needs no decoding or case mapping. */
 const byName = new Map(Object.entries(handlers));
 
+/** Redis's wording, with the leading arguments quoted (up to about 128 characters). */
+function unknownCommand(command: Command): string {
+  let args = '';
+  for (let i = 1; i < command.length && args.length < UNKNOWN_ARGS_SHOWN; i++) args += `'${text(command[i]!).slice(0, UNKNOWN_ARGS_SHOWN - args.length)}' `;
+  return `ERR unknown command '${text(command[0]!).slice(0, UNKNOWN_ARGS_SHOWN)}', with args beginning with: ${args}`;
+}
+
 export function execute(command: Command, keyspace: Keyspace, reply: ReplyBuffer, session: Session): After {
   let name = key(command[0]!);
   let entry = byName.get(name);
@@ -694,7 +702,7 @@ export function execute(command: Command, keyspace: Keyspace, reply: ReplyBuffer
     entry = handlers[name];
   }
   if (entry === undefined) {
-    reply.error(`ERR unknown command '${text(command[0]!).slice(0, 64)}'`);
+    reply.error(unknownCommand(command));
     return After.Continue;
   }
   if (entry.arity > 0 ? command.length !== entry.arity : command.length < -entry.arity) {
