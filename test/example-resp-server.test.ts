@@ -719,6 +719,9 @@ describe.each([0, 1] as const)('RESP server with threads %i', (threads) => {
         "-ERR wrong number of arguments for 'echo' command",
         '+PONG',
       ]);
+      // An error quoting the client's bytes never carries a CR or LF (it would end the reply early).
+      expect(await c.call('NOPE', 'a\r\nb')).toBe("-ERR unknown command 'NOPE', with args beginning with: 'a  b' ");
+      expect(await c.call('PING')).toBe('+PONG');
     });
 
     it('R7d an inline command split at every byte boundary is answered once, whole', async () => {

@@ -239,7 +239,9 @@ export class ReplyBuffer {
   }
 
   error(text: string): void {
-    this.#ascii(`-${text}\r\n`);
+    // An error may quote what the client sent (an unknown command's arguments): a CR or LF in it
+    // would end the reply early and desynchronise the client, so each becomes a space, as in Redis.
+    this.#ascii(`-${text.replace(/[\r\n]/g, ' ')}\r\n`);
   }
 
   integer(value: number): void {
