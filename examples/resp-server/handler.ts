@@ -30,6 +30,8 @@ export async function serve(connection: DuplexPipe): Promise<void> {
           const parsed = parseContiguous(block, at);
           if (parsed === undefined) break;
           at += parsed.length;
+          // An empty inline line is no command.
+          if (parsed.command.length === 0) continue;
           stats.commands++;
           close = execute(parsed.command, keyspace, reply, session) === After.Close;
         }

@@ -65,7 +65,8 @@ function lineEnd(bytes: Uint8Array, from: number): number {
  * The arguments are views of `bytes`, valid until the reader advances past them (see Command).
  */
 export function parseContiguous(bytes: Uint8Array, from = 0): { command: Command; length: number } | undefined {
-  if (bytes[from] !== 0x2a) return undefined;
+  if (from >= bytes.length) return undefined;
+  if (bytes[from] !== 0x2a) return inlineContiguous(bytes, from);
   let end = lineEnd(bytes, from + 1);
   if (end < 0) return undefined;
   const count = parseDecimal(bytes, from + 1, end);
@@ -196,6 +197,15 @@ export function splitInline(line: Uint8Array): Command | null {
     }
     args.push(Uint8Array.from(arg));
   }
+}
+
+/** An inline command whose line lies whole in bytes from `from`; undefined otherwise (or when broken: the general path reports it). */
+function inlineContiguous(bytes: Uint8Array, from: number): { command: Command; length: number } | undefined {
+  const lf = bytes.indexOf(LF, from);
+  if (lf < 0 || lf - from > kMaxInlineLength) return undefined;
+  const end = lf > from && bytes[lf - 1] === CR ? lf - 1 : lf;
+  const command = splitInline(bytes.subarray(from, end));
+  return command === null ? undefined : { command, length: lf + 1 - from };
 }
 
 /**
