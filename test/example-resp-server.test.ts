@@ -474,15 +474,16 @@ describe.each([0, 1] as const)('RESP server with threads %i', (threads) => {
       expect(await client.call('PING', 'a', 'b')).toBe("-ERR wrong number of arguments for 'ping' command");
       expect(await client.call('TTL')).toBe("-ERR wrong number of arguments for 'ttl' command");
       expect(await client.call('APPEND', key)).toBe("-ERR wrong number of arguments for 'append' command");
-      expect(await client.call('NOSUCHCOMMAND', 'x')).toBe("-ERR unknown command 'NOSUCHCOMMAND'");
-      expect(await client.call('hgetall', key)).toBe("-ERR unknown command 'hgetall'");
+      expect(await client.call('NOSUCHCOMMAND', 'x')).toBe("-ERR unknown command 'NOSUCHCOMMAND', with args beginning with: 'x' ");
+      expect(await client.call('hgetallx', key, 'b')).toBe(`-ERR unknown command 'hgetallx', with args beginning with: '${key}' 'b' `);
+      expect(await client.call('NOARGS')).toBe("-ERR unknown command 'NOARGS', with args beginning with: ");
       // Still usable, and nothing was stored by the failed commands.
       expect(await client.call('SET', key, 'ok')).toBe('+OK');
       expect(await client.call('GET', key)).toEqual(bulk('ok'));
       // Errors in the middle of a pipeline keep their place in the reply order.
       expect(await client.pipeline(['PING'], ['FOO'], ['GET'], ['GET', key], ['PING'])).toEqual([
         '+PONG',
-        "-ERR unknown command 'FOO'",
+        "-ERR unknown command 'FOO', with args beginning with: ",
         "-ERR wrong number of arguments for 'get' command",
         bulk('ok'),
         '+PONG',
@@ -609,8 +610,10 @@ describe.each([0, 1] as const)('RESP server with threads %i', (threads) => {
 
   describe('R3 protocol errors', () => {
     const malformed: Array<[string, Buffer]> = [
-      ["first byte not '*' (inline command)", Buffer.from('PING\r\n')],
-      ["first byte not '*' (a reply type)", Buffer.from('+OK\r\n')],
+      ['inline: unbalanced double quote', Buffer.from('SET k "abc\r\n')],
+      ['inline: unbalanced single quote', Buffer.from("SET k 'abc\r\n")],
+      ['inline: a closing quote followed by a non-space', Buffer.from('GET "a"b\r\n')],
+      ['inline: a line over 64 KiB without a newline', Buffer.from('x'.repeat(64 * 1024 + 1))],
       ["'$' expected, ':' found", Buffer.from('*1\r\n:5\r\n')],
       ["'$' expected in the second argument", Buffer.from('*2\r\n$3\r\nGET\r\n*1\r\n')],
       ['negative bulk length', Buffer.from('*1\r\n$-1\r\n')],
@@ -654,7 +657,7 @@ describe.each([0, 1] as const)('RESP server with threads %i', (threads) => {
     it('R3b good commands before a malformed one in the same write are answered first, then the error', async () => {
       const bad = await connect();
       const key = uniqueKey('r3b');
-      await bad.send(Buffer.concat([encode('SET', key, 'v'), encode('PING'), Buffer.from('GARBAGE\r\n'), encode('SET', key, 'after')]));
+      await bad.send(Buffer.concat([encode('SET', key, 'v'), encode('PING'), Buffer.from('*1\r\n:1\r\n'), encode('SET', key, 'after')]));
       await bad.waitServerClose();
       const replies = await bad.take(3);
       expect(replies[0]).toBe('+OK');
@@ -668,7 +671,8 @@ describe.each([0, 1] as const)('RESP server with threads %i', (threads) => {
 
     it('R3c the protocol error text names the problem', async () => {
       const cases: Array<[Buffer, RegExp]> = [
-        [Buffer.from('GET x\r\n'), /^-ERR Protocol error: expected '\*', got 'G'$/],
+        [Buffer.from('SET x "y\r\n'), /^-ERR Protocol error: unbalanced quotes in request$/],
+        [Buffer.from('x'.repeat(64 * 1024 + 1)), /^-ERR Protocol error: too big inline request$/],
         [Buffer.from('*1\r\n:1\r\n'), /^-ERR Protocol error: expected '\$', got ':'$/],
         [Buffer.from('*1\r\n$-5\r\n'), /^-ERR Protocol error: invalid bulk length$/],
       ];
@@ -678,6 +682,246 @@ describe.each([0, 1] as const)('RESP server with threads %i', (threads) => {
         await bad.waitServerClose();
         expect((await bad.take(1))[0]).toMatch(pattern);
       }
+    });
+  });
+
+  describe('R7 inline commands', () => {
+    it('R7a inline PING, an inline command with arguments, CRLF or bare LF endings, empty lines skipped', async () => {
+      const c = await connect();
+      const key = uniqueKey('r7a');
+      await c.send(`PING\r\n\r\n\n  \r\nSET ${key} hello\nGET ${key}\r\n   ECHO   spaced    \r\n`);
+      expect(await c.take(4)).toEqual(['+PONG', '+OK', bulk('hello'), bulk('spaced')]);
+      // Inline and multibulk mix on one connection.
+      await c.send(Buffer.concat([Buffer.from('PING\r\n'), encode('ECHO', 'bulk'), Buffer.from('PING x\r\n')]));
+      expect(await c.take(3)).toEqual(['+PONG', bulk('bulk'), bulk('x')]);
+    });
+
+    it('R7b quotes as Redis splits them: "..." with \\n \\t \\xHH escapes, \'...\' literal, adjacent quotes', async () => {
+      const c = await connect();
+      const key = uniqueKey('r7b');
+      await c.send(`SET ${key} "a b\\n\\t\\x41\\x7a\\"\\\\\\q"\r\nGET ${key}\r\n`);
+      expect(await c.take(2)).toEqual(['+OK', Buffer.from('a b\n\tAz"\\q', 'latin1')]);
+      await c.send(`SET ${key} 'it''s' \r\n`);
+      // 'it' followed directly by a quote: Redis's rule (a closing quote must be followed by a space).
+      expect(await c.take(1)).toEqual(['-ERR Protocol error: unbalanced quotes in request']);
+      await c.waitServerClose();
+      const d = await connect();
+      await d.send(`SET ${key} 'x \\' \\n y'\r\nGET ${key}\r\nECHO ""\r\nECHO "\\xZZ"\r\n`);
+      expect(await d.take(4)).toEqual(['+OK', Buffer.from("x ' \\n y", 'latin1'), bulk(''), bulk('xZZ')]);
+    });
+
+    it('R7c inline errors read as Redis: unknown command, wrong arity; the connection stays open', async () => {
+      const c = await connect();
+      await c.send('NOPE a b\r\nGET\r\nECHO a b\r\nPING\r\n');
+      expect(await c.take(4)).toEqual([
+        "-ERR unknown command 'NOPE', with args beginning with: 'a' 'b' ",
+        "-ERR wrong number of arguments for 'get' command",
+        "-ERR wrong number of arguments for 'echo' command",
+        '+PONG',
+      ]);
+      // An error quoting the client's bytes never carries a CR or LF (it would end the reply early).
+      expect(await c.call('NOPE', 'a\r\nb')).toBe("-ERR unknown command 'NOPE', with args beginning with: 'a  b' ");
+      expect(await c.call('PING')).toBe('+PONG');
+    });
+
+    it('R7d an inline command split at every byte boundary is answered once, whole', async () => {
+      const key = uniqueKey('r7d');
+      const request = Buffer.from(`SET ${key} "v\\x31"\r\nGET ${key}\r\n`);
+      for (let cut = 1; cut < request.length; cut++) {
+        const c = await connect();
+        await c.send(request.subarray(0, cut));
+        await nextTurn();
+        await c.send(request.subarray(cut));
+        expect(await c.take(2)).toEqual(['+OK', bulk('v1')]);
+        c.destroy();
+      }
+    });
+  });
+
+  describe('R8 data types and the commands around them', () => {
+    const WRONGTYPE = '-WRONGTYPE Operation against a key holding the wrong kind of value';
+
+    it('R8a lists: LPUSH/RPUSH/LLEN/LRANGE with negative indices/LINDEX/LPOP/RPOP with counts; an emptied list is gone', async () => {
+      const c = await connect();
+      const key = uniqueKey('r8a');
+      expect(await c.call('RPUSH', key, 'b', 'c')).toBe(2);
+      expect(await c.call('LPUSH', key, 'a', 'z')).toBe(4);
+      expect(await c.call('LRANGE', key, '0', '-1')).toEqual([bulk('z'), bulk('a'), bulk('b'), bulk('c')]);
+      expect(await c.call('LRANGE', key, '-2', '100')).toEqual([bulk('b'), bulk('c')]);
+      expect(await c.call('LRANGE', key, '3', '1')).toEqual([]);
+      expect(await c.call('LINDEX', key, '-1')).toEqual(bulk('c'));
+      expect(await c.call('LINDEX', key, '9')).toBeNull();
+      expect(await c.call('LLEN', key)).toBe(4);
+      expect(await c.call('LPOP', key)).toEqual(bulk('z'));
+      expect(await c.call('RPOP', key, '2')).toEqual([bulk('c'), bulk('b')]);
+      expect(await c.call('LPOP', key, '5')).toEqual([bulk('a')]);
+      expect(await c.call('TYPE', key)).toBe('+none');
+      expect(await c.call('LPOP', key)).toBeNull();
+      expect(await c.call('LLEN', key)).toBe(0);
+      expect(await c.call('LPOP', key, 'x')).toBe('-ERR value is out of range, must be positive');
+    });
+
+    it('R8b sets: SADD/SCARD/SISMEMBER/SMEMBERS/SREM/SPOP', async () => {
+      const c = await connect();
+      const key = uniqueKey('r8b');
+      expect(await c.call('SADD', key, 'a', 'b', 'a')).toBe(2);
+      expect(await c.call('SADD', key, 'c')).toBe(1);
+      expect(await c.call('SCARD', key)).toBe(3);
+      expect(await c.call('SISMEMBER', key, 'b')).toBe(1);
+      expect(await c.call('SISMEMBER', key, 'x')).toBe(0);
+      const members = (await c.call('SMEMBERS', key)) as Buffer[];
+      expect(members.map(String).sort()).toEqual(['a', 'b', 'c']);
+      expect(await c.call('SREM', key, 'c', 'x')).toBe(1);
+      const popped = String(await c.call('SPOP', key));
+      expect(['a', 'b']).toContain(popped);
+      const rest = (await c.call('SPOP', key, '5')) as Buffer[];
+      expect(rest.map(String)).toEqual([popped === 'a' ? 'b' : 'a']);
+      expect(await c.call('SPOP', key)).toBeNull();
+      expect(await c.call('TYPE', key)).toBe('+none');
+    });
+
+    it('R8c hashes: HSET (several fields)/HGET/HGETALL/HDEL/HLEN/HINCRBY and their errors', async () => {
+      const c = await connect();
+      const key = uniqueKey('r8c');
+      expect(await c.call('HSET', key, 'f1', 'v1', 'f2', 'v2')).toBe(2);
+      expect(await c.call('HSET', key, 'f1', 'w1')).toBe(0);
+      expect(await c.call('HSET', key, 'f1')).toBe("-ERR wrong number of arguments for 'hset' command");
+      expect(await c.call('HSET', key, 'f1', 'v', 'f2')).toBe("-ERR wrong number of arguments for 'hset' command");
+      expect(await c.call('HGET', key, 'f1')).toEqual(bulk('w1'));
+      expect(await c.call('HGET', key, 'nope')).toBeNull();
+      expect(await c.call('HGETALL', key)).toEqual([bulk('f1'), bulk('w1'), bulk('f2'), bulk('v2')]);
+      expect(await c.call('HINCRBY', key, 'n', '5')).toBe(5);
+      expect(await c.call('HINCRBY', key, 'n', '-7')).toBe(-2);
+      expect(await c.call('HINCRBY', key, 'f1', '1')).toBe('-ERR hash value is not an integer');
+      expect(await c.call('HINCRBY', key, 'n', 'x')).toBe('-ERR value is not an integer or out of range');
+      expect(await c.call('HDEL', key, 'f1', 'f2', 'nope')).toBe(2);
+      expect(await c.call('HLEN', key)).toBe(1);
+      expect(await c.call('TYPE', key)).toBe('+hash');
+    });
+
+    it('R8d sorted sets: ZADD (NX/XX/CH, inf)/ZSCORE/ZCARD/ZRANGE WITHSCORES/ZPOPMIN, ordered by score then member', async () => {
+      const c = await connect();
+      const key = uniqueKey('r8d');
+      expect(await c.call('ZADD', key, '2', 'b', '1', 'a', '2', 'aa')).toBe(3);
+      expect(await c.call('ZADD', key, '1.5', 'b')).toBe(0);
+      expect(await c.call('ZADD', key, 'CH', '3', 'b')).toBe(1);
+      expect(await c.call('ZADD', key, 'NX', '9', 'b', '-inf', 'low')).toBe(1);
+      expect(await c.call('ZADD', key, 'XX', '7', 'new')).toBe(0);
+      expect(await c.call('ZADD', key, 'NX', 'XX', '1', 'a')).toBe('-ERR XX and NX options at the same time are not compatible');
+      expect(await c.call('ZADD', key, 'x', 'a')).toBe('-ERR value is not a valid float');
+      expect(await c.call('ZADD', key, '1', 'a', '2')).toBe('-ERR syntax error');
+      expect(await c.call('ZSCORE', key, 'b')).toEqual(bulk('3'));
+      expect(await c.call('ZSCORE', key, 'low')).toEqual(bulk('-inf'));
+      expect(await c.call('ZSCORE', key, 'new')).toBeNull();
+      expect(await c.call('ZCARD', key)).toBe(4);
+      expect(await c.call('ZRANGE', key, '0', '-1')).toEqual([bulk('low'), bulk('a'), bulk('aa'), bulk('b')]);
+      expect(await c.call('ZRANGE', key, '1', '2', 'WITHSCORES')).toEqual([bulk('a'), bulk('1'), bulk('aa'), bulk('2')]);
+      expect(await c.call('ZRANGE', key, '0', '1', 'NOPE')).toBe('-ERR syntax error');
+      expect(await c.call('ZPOPMIN', key)).toEqual([bulk('low'), bulk('-inf')]);
+      expect(await c.call('ZPOPMIN', key, '2')).toEqual([bulk('a'), bulk('1'), bulk('aa'), bulk('2')]);
+      expect(await c.call('TYPE', key)).toBe('+zset');
+    });
+
+    it('R8e WRONGTYPE for a command on a key of another type, both ways; the value is untouched', async () => {
+      const c = await connect();
+      const list = uniqueKey('r8e-list');
+      const text = uniqueKey('r8e-string');
+      expect(await c.call('RPUSH', list, 'x')).toBe(1);
+      expect(await c.call('SET', text, 'v')).toBe('+OK');
+      for (const command of [['GET', list], ['INCR', list], ['APPEND', list, 'y'], ['SADD', list, 'm'], ['HSET', list, 'f', 'v'], ['ZADD', list, '1', 'm'], ['HGET', list, 'f'], ['ZRANGE', list, '0', '1'], ['GETSET', list, 'v']]) {
+        expect(await c.call(...command)).toBe(WRONGTYPE);
+      }
+      for (const command of [['LPUSH', text, 'x'], ['LRANGE', text, '0', '1'], ['SMEMBERS', text], ['HGETALL', text], ['ZCARD', text], ['LLEN', text]]) {
+        expect(await c.call(...command)).toBe(WRONGTYPE);
+      }
+      expect(await c.call('LRANGE', list, '0', '-1')).toEqual([bulk('x')]);
+      expect(await c.call('GET', text)).toEqual(bulk('v'));
+      expect(await c.call('TYPE', list)).toBe('+list');
+      expect(await c.call('TYPE', text)).toBe('+string');
+      // SET replaces a key of any type, as Redis's does.
+      expect(await c.call('SET', list, 'now a string')).toBe('+OK');
+      expect(await c.call('GET', list)).toEqual(bulk('now a string'));
+    });
+
+    it('R8f strings and expiry: SETNX, SETEX, GETSET, GETDEL, PEXPIRE, PTTL, PERSIST', async () => {
+      const c = await connect();
+      const key = uniqueKey('r8f');
+      expect(await c.call('SETNX', key, 'a')).toBe(1);
+      expect(await c.call('SETNX', key, 'b')).toBe(0);
+      expect(await c.call('GETSET', key, 'c')).toEqual(bulk('a'));
+      expect(await c.call('GET', key)).toEqual(bulk('c'));
+      expect(await c.call('PTTL', key)).toBe(-1);
+      expect(await c.call('PEXPIRE', key, '100000')).toBe(1);
+      const pttl = (await c.call('PTTL', key)) as number;
+      expect(pttl).toBeGreaterThan(90_000);
+      expect(pttl).toBeLessThanOrEqual(100_000);
+      expect(await c.call('PERSIST', key)).toBe(1);
+      expect(await c.call('PERSIST', key)).toBe(0);
+      expect(await c.call('PTTL', key)).toBe(-1);
+      expect(await c.call('SETEX', key, '100', 'd')).toBe('+OK');
+      expect(await c.call('TTL', key)).toBeGreaterThanOrEqual(99);
+      expect(await c.call('SETEX', key, '0', 'd')).toBe("-ERR invalid expire time in 'setex' command");
+      expect(await c.call('SETEX', key, 'x', 'd')).toBe('-ERR value is not an integer or out of range');
+      expect(await c.call('GETDEL', key)).toEqual(bulk('d'));
+      expect(await c.call('GETDEL', key)).toBeNull();
+      expect(await c.call('PTTL', key)).toBe(-2);
+      expect(await c.call('PEXPIRE', key, '10')).toBe(0);
+      expect(await c.call('GETSET', key, 'e')).toBeNull();
+    });
+
+    it('R8g KEYS and SCAN with MATCH/COUNT/TYPE walk every key once, ending at cursor 0', async () => {
+      const c = await connect();
+      const prefix = uniqueKey('r8g');
+      const names = Array.from({ length: 25 }, (_, i) => `${prefix}:${i}`);
+      for (const name of names) expect(await c.call('SET', name, 'v')).toBe('+OK');
+      expect(await c.call('RPUSH', `${prefix}:list`, 'x')).toBe(1);
+      const keys = (await c.call('KEYS', `${prefix}:*`)) as Buffer[];
+      expect(keys.map(String).sort()).toEqual([...names, `${prefix}:list`].sort());
+      expect(((await c.call('KEYS', `${prefix}:1?`)) as Buffer[]).map(String).sort()).toEqual(names.slice(10, 20).sort());
+      expect(((await c.call('KEYS', `${prefix}:[2-3]`)) as Buffer[]).map(String).sort()).toEqual([`${prefix}:2`, `${prefix}:3`]);
+      const seen: string[] = [];
+      let cursor = '0';
+      let rounds = 0;
+      do {
+        const [next, batch] = (await c.call('SCAN', cursor, 'MATCH', `${prefix}:*`, 'COUNT', '7', 'TYPE', 'string')) as [Buffer, Buffer[]];
+        cursor = String(next);
+        seen.push(...batch.map(String));
+        expect(++rounds).toBeLessThan(10_000);
+      } while (cursor !== '0');
+      expect(seen.sort()).toEqual([...names].sort());
+      expect(await c.call('SCAN', 'x')).toBe('-ERR invalid cursor');
+      expect(await c.call('SCAN', '0', 'COUNT', '0')).toBe('-ERR syntax error');
+      expect(await c.call('SCAN', '0', 'BOGUS', '1')).toBe('-ERR syntax error');
+    });
+
+    it('R8h SELECT 0, INFO sections, CLIENT SETNAME/GETNAME per connection, HELLO 2, syntax errors', async () => {
+      const c = await connect();
+      expect(await c.call('SELECT', '0')).toBe('+OK');
+      expect(await c.call('SELECT', '1')).toBe('-ERR DB index is out of range');
+      expect(await c.call('SELECT', 'x')).toBe('-ERR value is not an integer or out of range');
+      const key = uniqueKey('r8h');
+      expect(await c.call('SET', key, 'v', 'PX', '100000')).toBe('+OK');
+      const all = String(await c.call('INFO'));
+      for (const header of ['# Server', '# Clients', '# Memory', '# Keyspace']) expect(all).toContain(`${header}\r\n`);
+      expect(all).toMatch(/\r\nredis_version:7\.\d+\.\d+\r\n/);
+      expect(all).toMatch(/\r\nconnected_clients:[1-9]\d*\r\n/);
+      expect(all).toMatch(/\r\nused_memory:\d+\r\n/);
+      expect(all).toMatch(/\r\ndb0:keys=[1-9]\d*,expires=[1-9]\d*,avg_ttl=\d+\r\n/);
+      const keyspaceOnly = String(await c.call('INFO', 'keyspace'));
+      expect(keyspaceOnly.startsWith('# Keyspace\r\ndb0:keys=')).toBe(true);
+      expect(keyspaceOnly).not.toContain('# Server');
+      expect(await c.call('CLIENT', 'GETNAME')).toBeNull();
+      expect(await c.call('CLIENT', 'SETNAME', 'worker-1')).toBe('+OK');
+      expect(await c.call('CLIENT', 'GETNAME')).toEqual(bulk('worker-1'));
+      expect(await c.call('CLIENT', 'SETNAME', 'has space')).toBe('-ERR Client names cannot contain spaces, newlines or special characters.');
+      const other = await connect();
+      expect(await other.call('CLIENT', 'GETNAME')).toBeNull();
+      expect(await c.call('CLIENT', 'GETNAME')).toEqual(bulk('worker-1'));
+      expect(await c.call('CLIENT', 'NOPE')).toBe("-ERR unknown subcommand 'NOPE'. Try CLIENT HELP.");
+      const hello = (await c.call('HELLO', '2')) as Reply[];
+      expect(hello.slice(0, 6)).toEqual([bulk('server'), bulk('redis'), bulk('version'), bulk('7.0.0'), bulk('proto'), 2]);
+      expect(await c.call('HELLO', '3')).toBe('-NOPROTO unsupported protocol version');
+      expect(await c.call('SET', key, 'v', 'BOGUS')).toBe('-ERR syntax error');
     });
   });
 

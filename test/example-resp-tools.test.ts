@@ -185,4 +185,74 @@ describe.each([0, 1] as const)('T redis-tools against the RESP server, threads %
       }
     });
   }, 180_000);
+
+  it.skipIf(!hasTools)('T4 the default redis-benchmark -q suite (-n 2000) completes every test with no error line', async () => {
+    await withServer(threads, async (server) => {
+      const r = await run('redis-benchmark', ['-h', '127.0.0.1', '-p', String(server.port), '-q', '-n', '2000'], 240_000);
+      expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+      const lines = `${r.stdout}\n${r.stderr}`.split(/[\r\n]+/).map((line) => line.trim()).filter((line) => line !== '');
+      expect(lines.filter((line) => /error/i.test(line)), r.stdout).toEqual([]);
+      const tests = [
+        'PING_INLINE', 'PING_MBULK', 'SET', 'GET', 'INCR', 'LPUSH', 'RPUSH', 'LPOP', 'RPOP', 'SADD', 'HSET', 'SPOP', 'ZADD', 'ZPOPMIN',
+        'LPUSH (needed to benchmark LRANGE)', 'LRANGE_100 (first 100 elements)', 'LRANGE_300 (first 300 elements)',
+        'LRANGE_500 (first 500 elements)', 'LRANGE_600 (first 600 elements)', 'MSET (10 keys)',
+      ];
+      const finals = lines.filter((line) => / requests per second/.test(line) && !/rps=/.test(line));
+      const names = finals.map((line) => line.slice(0, line.lastIndexOf(': ', line.indexOf(' requests per second'))));
+      expect(names).toEqual(tests);
+      for (const line of finals) expect(Number(/: ([\d.]+) requests per second/.exec(line)![1]), line).toBeGreaterThan(0);
+      // The suite's data is where it left it: 2000 LPUSH + 2000 RPUSH − 2000 LPOP − 2000 RPOP, then 2000 LPUSH for LRANGE.
+      const llen = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(server.port), 'LLEN', 'mylist'], 15_000);
+      expect(llen.stdout).toBe('2000\n');
+    });
+  }, 300_000);
+
+  it.skipIf(!hasTools)('T5 redis-cli --pipe of 100,000 commands ends with errors: 0, replies: 100000 and every key landed', async () => {
+    await withServer(threads, async (server) => {
+      const prefix = uniqueKey('t5');
+      const parts: string[] = [];
+      for (let i = 0; i < 100_000; i++) {
+        const name = `${prefix}:${i}`;
+        const value = `value-${i}`;
+        parts.push(`*3\r\n$3\r\nSET\r\n$${name.length}\r\n${name}\r\n$${value.length}\r\n${value}\r\n`);
+      }
+      const r = await runWithInput('redis-cli', ['-h', '127.0.0.1', '-p', String(server.port), '--pipe'], parts.join(''), 120_000);
+      expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
+      expect(r.stdout).toMatch(/^errors: 0, replies: 100000$/m);
+      const cli = (...args: string[]): Promise<Run> => run('redis-cli', ['-h', '127.0.0.1', '-p', String(server.port), ...args], 15_000);
+      expect((await cli('GET', `${prefix}:0`)).stdout).toBe('value-0\n');
+      expect((await cli('GET', `${prefix}:99999`)).stdout).toBe('value-99999\n');
+      const keys = await cli('KEYS', `${prefix}:*`);
+      expect(keys.stdout.split('\n').filter((line) => line !== '')).toHaveLength(100_000);
+    });
+  }, 180_000);
+
+  it.skipIf(!hasTools)('T6 redis-cli over the data types, INFO, CLIENT, SELECT, WRONGTYPE, inline quoting from stdin', async () => {
+    await withServer(threads, async (server) => {
+      const cli = (...args: string[]): Promise<Run> => run('redis-cli', ['-h', '127.0.0.1', '-p', String(server.port), ...args], 15_000);
+      const list = uniqueKey('t6-list');
+      const zset = uniqueKey('t6-zset');
+      const hash = uniqueKey('t6-hash');
+      expect((await cli('RPUSH', list, 'a', 'b', 'c')).stdout).toBe('3\n');
+      expect((await cli('LRANGE', list, '0', '-1')).stdout).toBe('a\nb\nc\n');
+      expect((await cli('--no-raw', 'LRANGE', list, '0', '1')).stdout).toBe('1) "a"\n2) "b"\n');
+      expect((await cli('ZADD', zset, '1', 'one', '2', 'two')).stdout).toBe('2\n');
+      expect((await cli('ZRANGE', zset, '0', '-1', 'WITHSCORES')).stdout).toBe('one\n1\ntwo\n2\n');
+      expect((await cli('HSET', hash, 'f', 'v')).stdout).toBe('1\n');
+      expect((await cli('HGETALL', hash)).stdout).toBe('f\nv\n');
+      expect((await cli('TYPE', zset)).stdout).toBe('zset\n');
+      const wrong = await cli('GET', list);
+      expect(wrong.stdout + wrong.stderr).toMatch(/WRONGTYPE Operation against a key holding the wrong kind of value/);
+      expect((await cli('SELECT', '0')).stdout).toBe('OK\n');
+      // -n 0 makes redis-cli SELECT on connect; it must carry on.
+      expect((await cli('-n', '0', 'PING')).stdout).toBe('PONG\n');
+      const keyspace = await cli('INFO', 'keyspace');
+      expect(keyspace.stdout).toMatch(/^# Keyspace\r?\ndb0:keys=\d+,expires=\d+,avg_ttl=\d+/);
+      const script = [`CLIENT SETNAME "tool client"`, 'CLIENT SETNAME tool-client', 'CLIENT GETNAME', `SET ${list}:s "a\\tb"`, `STRLEN ${list}:s`, `ECHO 'single quoted'`, ''].join('\n');
+      const r = await runWithInput('redis-cli', ['-h', '127.0.0.1', '-p', String(server.port)], script, 15_000);
+      expect(r.code, r.stderr).toBe(0);
+      // redis-cli prints an error reply in raw mode followed by an empty line.
+      expect(r.stdout.split('\n')).toEqual(['ERR Client names cannot contain spaces, newlines or special characters.', '', 'OK', 'tool-client', 'OK', '3', 'single quoted', '']);
+    });
+  }, 60_000);
 });

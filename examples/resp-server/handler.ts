@@ -3,19 +3,18 @@
 // the main thread (--threads 0) or the ThreadScheduler's worker.
 import { threadId } from 'node:worker_threads';
 import type { DuplexPipe } from 'threadpipe';
-import { After, execute } from './commands.js';
+import { After, execute, type Session, stats } from './commands.js';
 import { Keyspace } from './keyspace.js';
 import { parseCommand, parseContiguous, ProtocolError, ReplyBuffer } from './resp.js';
 import { threadCpuMs } from '../shared/thread-cpu.js';
 
 const keyspace = new Keyspace();
-let commands = 0;
-let connections = 0;
 
 export async function serve(connection: DuplexPipe): Promise<void> {
   const { input, output } = connection;
   const reply = new ReplyBuffer();
-  connections++;
+  const session: Session = { name: null };
+  stats.connections++;
   try {
     for (;;) {
       const result = await input.read();
@@ -31,8 +30,10 @@ export async function serve(connection: DuplexPipe): Promise<void> {
           const parsed = parseContiguous(block, at);
           if (parsed === undefined) break;
           at += parsed.length;
-          commands++;
-          close = execute(parsed.command, keyspace, reply) === After.Close;
+          // An empty inline line is no command.
+          if (parsed.command.length === 0) continue;
+          stats.commands++;
+          close = execute(parsed.command, keyspace, reply, session) === After.Close;
         }
         if (at > 0) rest = rest.slice(at);
         while (!close) {
@@ -40,8 +41,8 @@ export async function serve(connection: DuplexPipe): Promise<void> {
           if (parsed === null) break;
           rest = rest.slice(parsed.length);
           if (parsed.command.length === 0) continue;
-          commands++;
-          close = execute(parsed.command, keyspace, reply) === After.Close;
+          stats.commands++;
+          close = execute(parsed.command, keyspace, reply, session) === After.Close;
         }
       } catch (error) {
         if (!(error instanceof ProtocolError)) throw error;
@@ -57,7 +58,7 @@ export async function serve(connection: DuplexPipe): Promise<void> {
       if (close || result.isCompleted || result.isCanceled) break;
     }
   } finally {
-    connections--;
+    stats.connections--;
     input.complete();
     output.complete();
   }
@@ -65,7 +66,7 @@ export async function serve(connection: DuplexPipe): Promise<void> {
 
 /** What this thread did so far: for the tour's table. */
 export function report(): { threadId: number; commands: number; connections: number; cpuMs: number } {
-  return { threadId, commands, connections, cpuMs: threadCpuMs() };
+  return { threadId, commands: stats.commands, connections: stats.connections, cpuMs: threadCpuMs() };
 }
 
 export function flush(): void {

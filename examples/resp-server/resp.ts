@@ -5,6 +5,8 @@ import { SequenceReader, type ReadOnlySequence } from 'threadpipe';
 export const kMaxBulkLength = 1 << 20;
 export const kMaxArgs = 1 << 16;
 export const kMaxLineLength = 64 * 1024;
+/** The longest inline command line, as Redis's PROTO_INLINE_MAX_SIZE. */
+export const kMaxInlineLength = 64 * 1024;
 
 const CRLF = Uint8Array.of(0x0d, 0x0a);
 
@@ -63,7 +65,8 @@ function lineEnd(bytes: Uint8Array, from: number): number {
  * The arguments are views of `bytes`, valid until the reader advances past them (see Command).
  */
 export function parseContiguous(bytes: Uint8Array, from = 0): { command: Command; length: number } | undefined {
-  if (bytes[from] !== 0x2a) return undefined;
+  if (from >= bytes.length) return undefined;
+  if (bytes[from] !== 0x2a) return inlineContiguous(bytes, from);
   let end = lineEnd(bytes, from + 1);
   if (end < 0) return undefined;
   const count = parseDecimal(bytes, from + 1, end);
@@ -96,7 +99,7 @@ export function parseCommand(buffer: ReadOnlySequence): { command: Command; leng
   const reader = new SequenceReader(buffer);
   const type = reader.tryRead();
   if (type === null) return null;
-  if (type !== 0x2a /* '*' */) throw new ProtocolError(`expected '*', got '${String.fromCharCode(type)}'`);
+  if (type !== 0x2a /* '*' */) return parseInline(buffer);
   const count = readInteger(reader, 'multibulk length');
   if (count === null) return null;
   // An empty or null array is no command at all; Redis skips it.
@@ -116,6 +119,111 @@ export function parseCommand(buffer: ReadOnlySequence): { command: Command; leng
     // Copied out: the pipe's memory is reused once the reader advances past it.
     command.push(value.toUint8Array());
   }
+  return { command, length: reader.consumed };
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+const DOUBLE_QUOTE = 0x22;
+const SINGLE_QUOTE = 0x27;
+const BACKSLASH = 0x5c;
+
+/** Whitespace as C's isspace: what separates inline arguments. */
+const isSpace = (byte: number | undefined): boolean => byte === 0x20 || (byte !== undefined && byte >= 0x09 && byte <= 0x0d);
+
+function hexDigit(byte: number | undefined): number {
+  if (byte === undefined) return -1;
+  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
+  const lower = byte | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
+}
+
+const ESCAPES: Record<number, number> = { 0x6e: LF, 0x72: CR, 0x74: 0x09, 0x62: 0x08, 0x61: 0x07 };
+
+/**
+ * Splits an inline command line into arguments as Redis does (sdssplitargs): runs of non-space
+ * bytes; "..." with \n \r \t \b \a \xHH escapes (any other escaped byte stands for itself);
+ * '...' literal but for \'. A closing quote must be followed by a space or the end of the line.
+ * Returns null for unbalanced quotes.
+ */
+export function splitInline(line: Uint8Array): Command | null {
+  const args: Command = [];
+  let at = 0;
+  for (;;) {
+    while (at < line.length && isSpace(line[at])) at++;
+    if (at >= line.length) return args;
+    const arg: number[] = [];
+    let inDouble = false;
+    let inSingle = false;
+    for (;;) {
+      const byte = line[at];
+      if (inDouble) {
+        if (byte === undefined) return null;
+        if (byte === BACKSLASH && line[at + 1] === 0x78 && hexDigit(line[at + 2]) >= 0 && hexDigit(line[at + 3]) >= 0) {
+          arg.push(hexDigit(line[at + 2]) * 16 + hexDigit(line[at + 3]));
+          at += 3;
+        } else if (byte === BACKSLASH && at + 1 < line.length) {
+          at++;
+          arg.push(ESCAPES[line[at]!] ?? line[at]!);
+        } else if (byte === DOUBLE_QUOTE) {
+          if (at + 1 < line.length && !isSpace(line[at + 1])) return null;
+          at++;
+          break;
+        } else {
+          arg.push(byte);
+        }
+      } else if (inSingle) {
+        if (byte === undefined) return null;
+        if (byte === BACKSLASH && line[at + 1] === SINGLE_QUOTE) {
+          at++;
+          arg.push(SINGLE_QUOTE);
+        } else if (byte === SINGLE_QUOTE) {
+          if (at + 1 < line.length && !isSpace(line[at + 1])) return null;
+          at++;
+          break;
+        } else {
+          arg.push(byte);
+        }
+      } else if (byte === undefined || isSpace(byte)) {
+        break;
+      } else if (byte === DOUBLE_QUOTE) {
+        inDouble = true;
+      } else if (byte === SINGLE_QUOTE) {
+        inSingle = true;
+      } else {
+        arg.push(byte);
+      }
+      at++;
+    }
+    args.push(Uint8Array.from(arg));
+  }
+}
+
+/** An inline command whose line lies whole in bytes from `from`; undefined otherwise (or when broken: the general path reports it). */
+function inlineContiguous(bytes: Uint8Array, from: number): { command: Command; length: number } | undefined {
+  const lf = bytes.indexOf(LF, from);
+  if (lf < 0 || lf - from > kMaxInlineLength) return undefined;
+  const end = lf > from && bytes[lf - 1] === CR ? lf - 1 : lf;
+  const command = splitInline(bytes.subarray(from, end));
+  return command === null ? undefined : { command, length: lf + 1 - from };
+}
+
+/**
+ * An inline command: one line ending in \n (a \r before it is dropped), as typed into telnet or sent
+ * by redis-benchmark's PING_INLINE. An empty line is no command (length consumed, no arguments).
+ */
+function parseInline(buffer: ReadOnlySequence): { command: Command; length: number } | null {
+  const reader = new SequenceReader(buffer);
+  const line = reader.tryReadTo(LF);
+  if (line === null) {
+    if (buffer.length > kMaxInlineLength) throw new ProtocolError('too big inline request');
+    return null;
+  }
+  if (line.length > kMaxInlineLength) throw new ProtocolError('too big inline request');
+  let bytes = line.toUint8Array();
+  if (bytes.length > 0 && bytes[bytes.length - 1] === CR) bytes = bytes.subarray(0, bytes.length - 1);
+  const command = splitInline(bytes);
+  if (command === null) throw new ProtocolError('unbalanced quotes in request');
   return { command, length: reader.consumed };
 }
 
@@ -141,7 +249,9 @@ export class ReplyBuffer {
   }
 
   error(text: string): void {
-    this.#ascii(`-${text}\r\n`);
+    // An error may quote what the client sent (an unknown command's arguments): a CR or LF in it
+    // would end the reply early and desynchronise the client, so each becomes a space, as in Redis.
+    this.#ascii(`-${text.replace(/[\r\n]/g, ' ')}\r\n`);
   }
 
   integer(value: number): void {
