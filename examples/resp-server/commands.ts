@@ -1,5 +1,5 @@
 // The commands the RESP server understands, each writing its reply into the batch's ReplyBuffer.
-import { type Keyspace, SortedSet, typeOf, WrongTypeError } from './keyspace.js';
+import { type Keyspace, ListValue, SortedSet, typeOf, WrongTypeError } from './keyspace.js';
 import type { Command, ReplyBuffer } from './resp.js';
 
 const decoder = new TextDecoder();
@@ -94,11 +94,11 @@ export function globToRegExp(pattern: Uint8Array): RegExp {
 const escapeRegExp = (c: string): string => c.replace(/[.*+?^${}()|[\]\\\/-]/g, '\\$&');
 
 function push(args: Command, keyspace: Keyspace, reply: ReplyBuffer, left: boolean): void {
-  const list = keyspace.typed(key(args[1]!), 'list', (): Uint8Array[] => [])!;
+  const list = keyspace.typed(key(args[1]!), 'list', (): ListValue => new ListValue())!;
   for (let i = 2; i < args.length; i++) {
     const value = new Uint8Array(args[i]!);
-    if (left) list.unshift(value);
-    else list.push(value);
+    if (left) list.pushFront(value);
+    else list.pushBack(value);
   }
   reply.integer(list.length);
 }
@@ -108,9 +108,9 @@ function pop(args: Command, keyspace: Keyspace, reply: ReplyBuffer, left: boolea
   const count = args.length === 3 ? integerArgument(args[2]!) : null;
   if (args.length === 3 && (count === null || count < 0)) return reply.error('ERR value is out of range, must be positive');
   const name = key(args[1]!);
-  const list = keyspace.typed<Uint8Array[]>(name, 'list');
+  const list = keyspace.typed<ListValue>(name, 'list');
   if (list === undefined) return count === null ? reply.nil() : reply.arrayHeader(-1);
-  const taken = left ? list.splice(0, count ?? 1) : list.splice(Math.max(0, list.length - (count ?? 1))).reverse();
+  const taken = left ? list.popFront(count ?? 1) : list.popBack(count ?? 1);
   keyspace.dropIfEmpty(name, list);
   if (count === null) return bulkOrNil(reply, taken[0]);
   reply.arrayHeader(taken.length);
@@ -412,14 +412,15 @@ const handlers: Record<string, { arity: number; handle: Handler }> = {
   RPUSH: { arity: -3, handle: (args, keyspace, reply) => push(args, keyspace, reply, false) },
   LPOP: { arity: -2, handle: (args, keyspace, reply) => pop(args, keyspace, reply, true) },
   RPOP: { arity: -2, handle: (args, keyspace, reply) => pop(args, keyspace, reply, false) },
-  LLEN: { arity: 2, handle: (args, keyspace, reply) => reply.integer(keyspace.typed<Uint8Array[]>(key(args[1]!), 'list')?.length ?? 0) },
+  LLEN: { arity: 2, handle: (args, keyspace, reply) => reply.integer(keyspace.typed<ListValue>(key(args[1]!), 'list')?.length ?? 0) },
   LINDEX: {
     arity: 3,
     handle: (args, keyspace, reply) => {
       const index = integerArgument(args[2]!);
       if (index === null) return reply.error(NOT_INTEGER);
-      const list = keyspace.typed<Uint8Array[]>(key(args[1]!), 'list');
-      bulkOrNil(reply, list?.[index < 0 ? list.length + index : index]);
+      const list = keyspace.typed<ListValue>(key(args[1]!), 'list');
+      const at = list === undefined ? -1 : index < 0 ? list.length + index : index;
+      bulkOrNil(reply, list !== undefined && at >= 0 && at < list.length ? list.at(at) : undefined);
     },
   },
   LRANGE: {
@@ -428,10 +429,10 @@ const handlers: Record<string, { arity: number; handle: Handler }> = {
       const start = integerArgument(args[2]!);
       const stop = integerArgument(args[3]!);
       if (start === null || stop === null) return reply.error(NOT_INTEGER);
-      const list = keyspace.typed<Uint8Array[]>(key(args[1]!), 'list') ?? [];
-      const [from, to] = range(start, stop, list.length);
+      const list = keyspace.typed<ListValue>(key(args[1]!), 'list');
+      const [from, to] = range(start, stop, list?.length ?? 0);
       reply.arrayHeader(to - from);
-      for (let i = from; i < to; i++) reply.bulk(list[i]!);
+      for (let i = from; i < to; i++) reply.bulk(list!.at(i));
     },
   },
   SADD: {

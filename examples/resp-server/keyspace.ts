@@ -1,5 +1,8 @@
 // The data the RESP server serves: strings, lists, sets, hashes and sorted sets, each with an
 // optional expiry. Owned by exactly one thread, so it needs no locks.
+import { ListValue } from './list-value.js';
+
+export { ListValue };
 
 /** A sorted set: member → score; ordered on demand (by score, then member), as Redis orders it. */
 export class SortedSet {
@@ -11,13 +14,13 @@ export class SortedSet {
 }
 
 /** A value of one of Redis's types. Set members and hash fields are latin1 strings of their bytes. */
-export type Value = Uint8Array | Uint8Array[] | Set<string> | Map<string, Uint8Array> | SortedSet;
+export type Value = Uint8Array | ListValue | Set<string> | Map<string, Uint8Array> | SortedSet;
 
 export type TypeName = 'string' | 'list' | 'set' | 'hash' | 'zset';
 
 export function typeOf(value: Value): TypeName {
   if (value instanceof Uint8Array) return 'string';
-  if (Array.isArray(value)) return 'list';
+  if (value instanceof ListValue) return 'list';
   if (value instanceof Set) return 'set';
   if (value instanceof Map) return 'hash';
   return 'zset';
@@ -80,7 +83,7 @@ export class Keyspace {
 
   /** Drops a container key that became empty, as Redis does. */
   dropIfEmpty(key: string, value: Value): void {
-    const size = Array.isArray(value) ? value.length : value instanceof Uint8Array ? 1 : value instanceof SortedSet ? value.scores.size : value.size;
+    const size = value instanceof ListValue ? value.length : value instanceof Uint8Array ? 1 : value instanceof SortedSet ? value.scores.size : value.size;
     if (size === 0) this.#entries.delete(key);
   }
 
