@@ -74,7 +74,7 @@ export abstract class PipeWriter {
     this.checkUsable();
     const bytes = toBytes(data);
     const signal = validateSignal('options.signal', options?.signal);
-    this.#beginFlush();
+    if (this.#flushPending) throw new FlushPendingError();
     if (signal?.aborted) return Promise.reject(abortError(signal));
     this.#memoryLength = 0;
     let result: FlushResult | Promise<FlushResult>;
@@ -154,11 +154,6 @@ export abstract class PipeWriter {
       offset += count;
     }
     return this.flushCore(signal);
-  }
-
-  #beginFlush(): void {
-    this.checkUsable();
-    if (this.#flushPending) throw new FlushPendingError();
   }
 
   #deliver(result: FlushResult | Promise<FlushResult>): Promise<FlushResult> {

@@ -95,30 +95,28 @@ export const kReaderChannel: WaitChannel = { seq: L.DATA_SEQ, announce: L.READER
 /** The writer sleeps on the space word; the reader wakes it after advancing. */
 export const kWriterChannel: WaitChannel = { seq: L.SPACE_SEQ, announce: L.WRITER_WAITING, waits: L.WRITER_WAITS, wakeups: L.WRITER_WAKEUPS, rescues: L.WRITER_RESCUES };
 
-/** The sample `arm` took: read right after it returns, before anything else can run on this thread. */
-let sampled = 0;
-
 /**
- * The first three steps of the one wait protocol: sample the sequence word, announce, re-check. The
- * outcome if the re-check found one, else null, with the sample in `sampled` for the sleep.
+ * The first two steps of the one wait protocol: sample the sequence word, then announce. The sample
+ * is what the sleep waits on; the caller re-checks in between (and the check may run code of its
+ * own, so the sample lives in the caller's frame).
  */
-function arm<T>(header: Int32Array, channel: WaitChannel, check: () => T | null): T | null {
-  sampled = Atomics.load(header, channel.seq);
+function sampleAndAnnounce(header: Int32Array, channel: WaitChannel): number {
+  const sample = Atomics.load(header, channel.seq);
   Atomics.store(header, channel.announce, 1);
-  return check();
+  return sample;
 }
 
 /**
- * After a sleep a slice ended: if the word still holds what the sleep began with and the wait is now
- * over, its state changed with no bump: a lost wake-up, which the slice hid. Counted, never relied on.
+ * A wait a slice ended and whose re-check then found it over with the word still at the sleep's
+ * sample: its state changed with no bump, a lost wake-up the slice hid. Counted, never relied on.
  */
-function countRescue(header: Int32Array, channel: WaitChannel, before: number, ready: unknown): void {
-  if (ready !== null && sampled === before) header[channel.rescues]!++;
+function countRescue(header: Int32Array, channel: WaitChannel, expiredOn: number, sample: number): void {
+  if (expiredOn === sample) header[channel.rescues]!++;
 }
 
 /**
  * Re-checks a while before announcing: a change that comes within microseconds costs no wake-up.
- * `waitUntil` callers spin first themselves, so a wait that ends here costs no promise at all.
+ * Callers spin before `blockUntil` / `waitUntil`, so a wait that ends here costs no promise at all.
  */
 export function spin<T>(check: () => T | null): T | null {
   for (let i = 0; i < L.kSpinBeforeSleep; i++) {
@@ -140,24 +138,24 @@ export function spin<T>(check: () => T | null): T | null {
  * `check` returns the outcome, or null to keep waiting; it may throw.
  */
 export function blockUntil<T>(header: Int32Array, channel: WaitChannel, check: () => T | null): T {
-  const spun = spin(check);
-  if (spun !== null) return spun;
   let expiredOn = -1;
   for (;;) {
-    const ready = arm(header, channel, check);
-    if (expiredOn !== -1) countRescue(header, channel, expiredOn, ready);
-    if (ready !== null) return ready;
+    const sample = sampleAndAnnounce(header, channel);
+    const ready = check();
+    if (ready !== null) {
+      countRescue(header, channel, expiredOn, sample);
+      return ready;
+    }
     header[channel.waits]!++;
-    const before = sampled;
-    const outcome = Atomics.wait(header, channel.seq, before, kWaitSliceMs);
+    const outcome = Atomics.wait(header, channel.seq, sample, kWaitSliceMs);
     if (outcome === 'ok') header[channel.wakeups]!++;
-    expiredOn = outcome === 'timed-out' ? before : -1;
+    expiredOn = outcome === 'timed-out' ? sample : -1;
   }
 }
 
 /**
- * The same protocol with `Atomics.waitAsync` (after the caller's own `spin`); an abort of `signal`
- * wakes the wait and rejects it.
+ * The same protocol with `Atomics.waitAsync`; an abort of `signal` wakes the wait and rejects it.
+ * `keepAlive` false: a wait only this thread could end (or work nobody awaits) keeps no process alive.
  */
 export async function waitUntil<T>(header: Int32Array, channel: WaitChannel, check: () => T | null, signal: AbortSignal | undefined, keepAlive = true): Promise<T> {
   const onAbort = (): void => {
@@ -170,30 +168,18 @@ export async function waitUntil<T>(header: Int32Array, channel: WaitChannel, che
       // The signal first: an abort that came before a cancel or the data wins, and leaves them for
       // the next operation (.NET's E12 / E21).
       if (signal?.aborted) throw abortError(signal);
-      const ready = arm(header, channel, check);
-      if (expiredOn !== -1) countRescue(header, channel, expiredOn, ready);
-      if (ready !== null) return ready;
+      const sample = sampleAndAnnounce(header, channel);
+      const ready = check();
+      if (ready !== null) {
+        countRescue(header, channel, expiredOn, sample);
+        return ready;
+      }
       header[channel.waits]!++;
-      const before = sampled;
-      const outcome = await waitAsyncSlice(header, channel.seq, before, keepAlive);
+      const outcome = await waitAsyncSlice(header, channel.seq, sample, keepAlive);
       if (outcome === 'ok') header[channel.wakeups]!++;
-      expiredOn = outcome === 'timed-out' ? before : -1;
+      expiredOn = outcome === 'timed-out' ? sample : -1;
     }
   } finally {
     signal?.removeEventListener('abort', onAbort);
-  }
-}
-
-/**
- * The same protocol for work that must not keep the process alive (a writer placing bytes after its
- * caller stopped waiting): no slices, so no timer; whatever ends the wait (the reader advancing or
- * completing, a peer's death) bumps the word.
- */
-export async function waitUntilUnref<T>(header: Int32Array, channel: WaitChannel, check: () => T | null): Promise<T> {
-  for (;;) {
-    const ready = arm(header, channel, check);
-    if (ready !== null) return ready;
-    const result = Atomics.waitAsync(header, channel.seq, sampled);
-    if (result.async) await result.value;
   }
 }

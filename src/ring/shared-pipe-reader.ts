@@ -34,7 +34,6 @@ export class SharedPipeReader extends PipeReader {
   #examinedOffset = 0;
   #lap: RingSegment | null = null;
   #nextLap: RingSegment | null = null;
-  #waiting = false;
   /** The last result's segments, which `advanceTo` positions must fall within. */
   #first: RingSegment | null = null;
   #firstStart = 0;
@@ -83,7 +82,7 @@ export class SharedPipeReader extends PipeReader {
    */
   readSync(): ReadResult {
     this.checkUsable();
-    if (this.isReadPending || this.isResultOutstanding || this.#waiting) throw new ReadPendingError();
+    if (this.isReadPending || this.isResultOutstanding) throw new ReadPendingError();
     const ready = this.#tryComplete(0);
     if (ready !== null) return this.deliveredSync(ready);
     if (this.#ring.heldHere('writer')) throw new SameThreadWaitError('readSync');
@@ -91,7 +90,7 @@ export class SharedPipeReader extends PipeReader {
     this.#beginWait(0);
     this.#waitMinimum = 0;
     try {
-      return this.deliveredSync(blockUntil(this.#h, kReaderChannel, this.#waitCheck));
+      return this.deliveredSync(spin(this.#waitCheck) ?? blockUntil(this.#h, kReaderChannel, this.#waitCheck));
     } finally {
       untrackPending(entry);
       this.#endWait();
@@ -159,7 +158,7 @@ export class SharedPipeReader extends PipeReader {
   /** @internal Throws what handle() would, without moving: a scheduler moves all ends of a run or none. */
   [kCheckMove](): void {
     this.checkUsable();
-    if (this.isReadPending || this.isResultOutstanding || this.#waiting) throw new ReadPendingError();
+    if (this.isReadPending || this.isResultOutstanding) throw new ReadPendingError();
   }
 
   /** @internal Moves this end for a scheduler: the handle plus the controls the sending thread keeps. */
@@ -272,7 +271,6 @@ export class SharedPipeReader extends PipeReader {
 
   /** Tells the writer this reader now waits (and for how much), then wakes it if it sleeps: a paused writer may have to let go. */
   #beginWait(minimumSize: number): void {
-    this.#waiting = true;
     const h = this.#h;
     Atomics.store(h, L.READ_MINIMUM, minimumSize);
     Atomics.store(h, L.READER_BLOCKED, 1);
@@ -283,7 +281,6 @@ export class SharedPipeReader extends PipeReader {
     const h = this.#h;
     Atomics.store(h, L.READER_BLOCKED, 0);
     Atomics.store(h, L.READ_MINIMUM, 0);
-    this.#waiting = false;
   }
 
   /** The wait's check: a result, or null to sleep; fails when no byte can ever arrive. */

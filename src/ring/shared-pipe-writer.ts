@@ -8,7 +8,7 @@ import { kCheckMove, kMove, type MovedEnd } from './movable.js';
 import { PipeScheduler, resumeOn } from '../pipe/pipe-scheduler.js';
 import * as L from './layout.js';
 import { kDataOffset } from './layout.js';
-import { blockUntil, kWriterChannel, spin, waitUntil, waitUntilUnref } from './ring-wait.js';
+import { blockUntil, kWriterChannel, spin, waitUntil } from './ring-wait.js';
 import { movedEnd, SharedRing, type RingStats } from './shared-ring.js';
 import { makeHandle, type SharedPipeHandle } from './shared-pipe-handle.js';
 
@@ -484,7 +484,7 @@ export class SharedPipeWriter extends PipeWriter {
     const entry = this.#track(operation === 'writeSync' ? 'write' : 'flushSync');
     this.#completedBefore = this.isCompletedEnd;
     try {
-      return blockUntil(this.#h, kWriterChannel, this.#waitCheck);
+      return spin(this.#waitCheck) ?? blockUntil(this.#h, kWriterChannel, this.#waitCheck);
     } finally {
       untrackPending(entry);
       this.#endWait();
@@ -508,7 +508,7 @@ export class SharedPipeWriter extends PipeWriter {
     const keepAlive = !this.#ring.heldHere('reader');
     this.#draining = (async () => {
       try {
-        await (keepAlive ? waitUntil(this.#h, kWriterChannel, check, undefined) : waitUntilUnref(this.#h, kWriterChannel, check));
+        await waitUntil(this.#h, kWriterChannel, check, undefined, keepAlive);
       } finally {
         this.#draining = null;
         if (this.#completing && (this.#ownedBytes === 0 || this.#ring.isCompleted('reader'))) this.#finishCompletion(undefined);
