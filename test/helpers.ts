@@ -175,15 +175,18 @@ export function expectSameBytes(actual: Uint8Array, expected: Uint8Array, label 
   }
 }
 
-/** Every byte the reader yields until the writer completes, consuming each read whole. */
-export async function readAll(reader: PipeReader): Promise<Uint8Array> {
+/** Every byte the reader yields until the writer completes (or `limit` bytes came), consuming each read whole. */
+export async function readAll(reader: PipeReader, limit = Infinity): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
-  for (;;) {
+  let length = 0;
+  while (length < limit) {
     const result = await reader.read();
     parts.push(result.buffer.toUint8Array());
+    length += result.buffer.length;
     reader.advanceTo(result.buffer.end);
-    if (result.isCompleted) return Buffer.concat(parts);
+    if (result.isCompleted) break;
   }
+  return Buffer.concat(parts);
 }
 
 /** Writes through getMemory(1)/advance, so the bytes land in as many segments as the pool's blocks make. */

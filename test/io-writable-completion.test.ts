@@ -19,17 +19,9 @@ const pipes: { name: string; create(): { reader: PipeReader; writer: PipeWriter 
 
 /** Reads until `limit` bytes arrived, then completes the reader: a consumer that stops early. */
 async function readThenQuit(reader: PipeReader, limit: number): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  let length = 0;
-  while (length < limit) {
-    const result = await reader.read();
-    parts.push(result.buffer.toUint8Array());
-    length += result.buffer.length;
-    reader.advanceTo(result.buffer.end);
-    if (result.isCompleted) break;
-  }
+  const received = await readAll(reader, limit);
   reader.complete();
-  return Buffer.concat(parts);
+  return received;
 }
 
 /**
