@@ -1,7 +1,7 @@
 // The pgzip example (examples/pgzip): parallel gzip whose output must decompress byte-exact with
 // zlib and with the system gunzip, through the library function and through the CLI.
 import { execFile, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -310,6 +310,23 @@ describe('Z3 the pgzip CLI end to end', () => {
     const r = await cli([emptyPath, '-o', outputPath, '--threads', '1']);
     expect(r.code, r.stderr).toBe(0);
     await expectDecompressesTo(readFileSync(outputPath), Buffer.alloc(0));
+  });
+
+  it('Z3f a missing input, a directory as input, an unwritable output: one line naming the file, exit 1, no output left behind', async () => {
+    const outputPath = join(dir, 'never.gz');
+    const missing = await cli([join(dir, 'no-such-file'), '-o', outputPath]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim()).toMatch(/^pgzip: cannot read '.*no-such-file': ENOENT$/);
+    expect(existsSync(outputPath)).toBe(false);
+    const directory = await cli([dir, '-o', outputPath]);
+    expect(directory.code).toBe(1);
+    expect(directory.stderr.trim()).toMatch(/^pgzip: cannot read '.*': not a file$/);
+    expect(existsSync(outputPath)).toBe(false);
+    const inputPath = join(dir, 'small.bin');
+    writeFileSync(inputPath, Buffer.alloc(1000, 7));
+    const unwritable = await cli([inputPath, '-o', join(dir, 'no-such-dir', 'out.gz')]);
+    expect(unwritable.code).toBe(1);
+    expect(unwritable.stderr.trim()).toMatch(/^pgzip: cannot write '.*out\.gz': ENOENT$/);
   });
 
   it('Z3e --compare without an input file fails with a non-zero exit', async () => {

@@ -4,7 +4,8 @@
 // zlib.createGzip and, when installed, pigz on the same input, and prints the ratios (to stderr);
 // with --runs N all three run N times, interleaved, and the figures are medians. --help lists the options.
 import { spawnSync } from 'node:child_process';
-import { createReadStream, createWriteStream, readFileSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, readFileSync, rmSync, statSync } from 'node:fs';
+import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -23,7 +24,7 @@ const command = CommandLine.parse({
     output: { type: 'string', short: 'o', value: 'FILE', description: 'write here instead of stdout' },
     level: { type: 'string', value: '0-9', description: 'compression level (default 6)' },
     threads: { type: 'string', value: 'N', description: `compressing threads (default ${availableParallelism()})` },
-    chunk: { type: 'string', value: 'BYTES', description: 'bytes per gzip member (default 1048576)' },
+    chunk: { type: 'string', value: 'BYTES', description: 'bytes per gzip member, 1024 to 2^30 (default 1048576)' },
     compare: { type: 'boolean', description: 'also time zlib.createGzip and, when installed, pigz (needs an input file)' },
     runs: { type: 'string', value: 'N', description: 'with --compare: runs of each, figures are medians (default 1)' },
   },
@@ -46,9 +47,43 @@ const median = (values: number[]): number => {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
 
-const destination = output !== undefined ? createWriteStream(output) : process.stdout;
-const first = await pgzip(input !== undefined ? createReadStream(input) : process.stdin, destination, { level, threads, chunkSize });
-if (output !== undefined) await new Promise<void>((resolve, reject) => destination.end(() => resolve()).once('error', reject));
+/** A failure of the files, not of the arguments: one line naming it, exit 1. */
+function die(message: string): never {
+  console.error(`pgzip: ${message}`);
+  process.exit(1);
+}
+
+const reason = (error: unknown): string => (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+
+// The input is checked before the output is created, so a bad input leaves no empty output behind.
+if (input !== undefined) {
+  let isFile = false;
+  try {
+    isFile = statSync(input).isFile();
+  } catch (error) {
+    die(`cannot read '${input}': ${reason(error)}`);
+  }
+  if (!isFile) die(`cannot read '${input}': not a file`);
+}
+let destination: Writable = process.stdout;
+if (output !== undefined) {
+  const file = createWriteStream(output);
+  try {
+    await once(file, 'open');
+  } catch (error) {
+    die(`cannot write '${output}': ${reason(error)}`);
+  }
+  destination = file;
+}
+let first: Awaited<ReturnType<typeof pgzip>>;
+try {
+  first = await pgzip(input !== undefined ? createReadStream(input) : process.stdin, destination, { level, threads, chunkSize });
+  if (output !== undefined) await new Promise<void>((resolve, reject) => destination.end(() => resolve()).once('error', reject));
+} catch (error) {
+  // A half-written output is no gzip file: remove it rather than leave it looking like one.
+  if (output !== undefined) rmSync(output, { force: true });
+  die(`${input ?? 'stdin'}: ${(error as Error).message}`);
+}
 
 if (!compare) {
   console.error(`pgzip: ${first.bytesIn} bytes → ${first.bytesOut} bytes in ${first.chunks} members, ${first.threads} threads, level ${level}: ${first.seconds.toFixed(2)} s, ${mbps(first.bytesIn, first.seconds)} MB/s`);
