@@ -179,14 +179,18 @@ function pausePlan(rng: () => number, capacity: number): { pause: number | undef
   return { pause, resume: randomInt(rng, 0, pause), slow: false };
 }
 
+/** The smallest ring a growing lane may start with. */
+const kSmallestRing = 16;
+
 function planLanes(options: Options, rng: () => number): LaneSpec[] {
   const total = Math.ceil(options.gib * GiB);
   const lanes: LaneSpec[] = [];
   const f = features(options);
-  const make = (direction: Direction, capacity: number, bytes: number, pause: ReturnType<typeof pausePlan>, minRingPositions = 0): LaneSpec => ({
+  const make = (direction: Direction, capacity: number, bytes: number, pause: ReturnType<typeof pausePlan>, minRingPositions = 0, startCapacity?: number): LaneSpec => ({
     id: lanes.length + 1,
     direction,
     capacity,
+    startCapacity,
     pauseWriterThreshold: pause.pause,
     resumeWriterThreshold: pause.resume,
     bytes,
@@ -216,7 +220,9 @@ function planLanes(options: Options, rng: () => number): LaneSpec[] {
     if (pause.slow) bytes = Math.ceil(bytes / 16);
     bytes = Math.min(bytes, share, remaining);
     if (remaining - bytes < kMinLaneBytes) bytes = remaining;
-    lanes.push(make(direction, capacity, bytes, pause));
+    // Every third round's lanes start small and grow to their size while they run.
+    const growing = Math.floor(i / directions.length) % 3 === 2;
+    lanes.push(make(direction, capacity, bytes, pause, 0, growing ? Math.max(kSmallestRing, capacity >> randomInt(rng, 4, 10)) : undefined));
     remaining -= bytes;
   }
   return lanes;
@@ -342,7 +348,7 @@ const running = new Set<LaneRun>();
 
 async function runLane(spec: LaneSpec): Promise<LaneRun> {
   const pipe = new SharedPipe({
-    capacity: spec.capacity,
+    ...(spec.startCapacity === undefined ? { capacity: spec.capacity } : { capacity: spec.startCapacity, maxCapacity: spec.capacity }),
     ...(spec.pauseWriterThreshold === undefined ? {} : { pauseWriterThreshold: spec.pauseWriterThreshold }),
     ...(spec.resumeWriterThreshold === undefined ? {} : { resumeWriterThreshold: spec.resumeWriterThreshold }),
   });
@@ -757,7 +763,7 @@ async function main(): Promise<number> {
         return [
           String(run.spec.id),
           run.spec.direction,
-          sizeName(run.spec.capacity),
+          run.spec.startCapacity === undefined ? sizeName(run.spec.capacity) : `${sizeName(run.spec.startCapacity)} → ${sizeName(run.spec.capacity)} (${s.grows} grows)`,
           run.spec.pauseWriterThreshold === undefined ? 'default' : `${run.spec.pauseWriterThreshold}/${run.spec.resumeWriterThreshold}`,
           run.spec.writerMode,
           run.spec.readerMode,
@@ -814,6 +820,7 @@ async function main(): Promise<number> {
     ['aborts requested, read/flush', pair(sumReader(runs, 'selfAborts'), sumWriter(runs, 'selfAborts'))],
     ['writer pauses (ring stats)', runs.reduce((sum, run) => sum + (run.stats?.writerPauses ?? 0), 0)],
     ['writer waits (ring stats)', runs.reduce((sum, run) => sum + (run.stats?.writerWaits ?? 0), 0)],
+    ['ring growths (growing lanes)', runs.reduce((sum, run) => sum + (run.stats?.grows ?? 0), 0)],
     ['wraps: skipped ring tails (ring stats)', runs.reduce((sum, run) => sum + (run.stats?.wraps ?? 0), 0)],
     ['waits a slice ended with their condition met and no wake-up sent (lost wake-ups), reader/writer', pair(rescues.reader, rescues.writer)],
     ['laps around the rings', runs.reduce((sum, run) => sum + Math.floor((run.stats?.bytesWritten ?? 0) / run.spec.capacity), 0)],

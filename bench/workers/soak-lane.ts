@@ -29,7 +29,10 @@ export interface Features {
 export interface LaneSpec {
   readonly id: number;
   readonly direction: Direction;
+  /** The ring's size; for a growing ring, what it may grow to. */
   readonly capacity: number;
+  /** A growing ring starts here (and grows up to `capacity`); undefined: a ring of fixed size. */
+  readonly startCapacity: number | undefined;
   /** Passed to the SharedPipe as given (undefined: the ring's default). */
   readonly pauseWriterThreshold: number | undefined;
   readonly resumeWriterThreshold: number | undefined;

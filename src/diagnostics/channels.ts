@@ -15,6 +15,8 @@ export const channels = {
   resume: channel('threadpipe:pipe:resume'),
   /** `{ pipe, side, thread }` when a ring end is marked exited because its thread died. */
   peerExit: channel('threadpipe:ring:peer-exit'),
+  /** `{ pipe, capacity }` when a ring's writer grew it (see `SharedPipeOptions.maxCapacity`). */
+  grow: channel('threadpipe:ring:grow'),
 } as const;
 
 let nextPipeId = 1;

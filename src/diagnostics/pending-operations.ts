@@ -28,6 +28,8 @@ export interface RingEndSnapshot {
 export interface RingSnapshot {
   readonly pipe: string;
   readonly capacity: number;
+  /** What the ring may grow to (the capacity when it cannot grow). */
+  readonly maxCapacity: number;
   /** Running byte totals: published by the writer, consumed and examined by the reader. */
   readonly written: number;
   readonly consumed: number;

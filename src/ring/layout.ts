@@ -7,6 +7,8 @@
  *                                      [6] WRITER_HOLDER  [7] READER_HOLDER  (threadId + 1, 0 = free)
  *                                      [8] WRITER_COMPLETION  [9] READER_COMPLETION  (first wins by CAS)
  *                                      [10] WRITER_ERROR_LEN  [11] READER_ERROR_LEN  [12] RING_ID
+ *                                      [13] MAX_CAPACITY (what CAPACITY may grow to; CAPACITY itself
+ *                                      is stored by the writer only, when it grows the ring)
  *   128    L1    writer                [32] WRITE_POS  [33] DATA_SEQ (the reader sleeps on it)
  *                                      [34] WRITER_WAITING (a wake-up is wanted; the reader claims it)
  *                                      [35] WRITER_NEED (room a writer blocked on space waits for, else 0)
@@ -14,11 +16,15 @@
  *                                      [38] WRITE_LAPS  [39] FLUSHES  [40] WRITER_WAITS  [41] WRITER_WAKEUPS
  *                                      [42] PAUSES  [43] WRAPS  [44] WRITER_RESCUES (waits a slice
  *                                      ended that found room with no wake-up: lost wake-ups, 0 expected)
+ *                                      [45] GROWS
  *   256    L2    reader                [64] READ_POS (consumed)  [65] EXAMINED_POS  [66] SPACE_SEQ (the
  *                                      writer sleeps on it)  [67] READER_WAITING (a wake-up is wanted; the
  *                                      writer claims it)  [68] READ_MINIMUM  [69] READ_LAPS  [70] READS
  *                                      [71] READER_WAITS  [72] READER_WAKEUPS  [73] READER_BLOCKED (a read
  *                                      is waiting for data)  [74] READER_RESCUES (likewise for the reader)
+ *                                      [75] READER_CAPACITY (the capacity the reader maps positions
+ *                                      with: CAPACITY once it took up a growth, the old one before)
+ *                                      [76] READER_VIEWS (1 while a result's views may be in use)
  *   384    L3    (reserved)
  *   512    ERR   writer's completion error: UTF-8 JSON {name, message, code, stack, cause}, <= 512 bytes
  *   1024   ERR   reader's completion error, likewise
@@ -36,10 +42,24 @@
  * A write that wants contiguous memory past the end of the data region skips the tail: the writer
  * records SKIP_POS (where the unused tail starts; it runs to the end of that lap) with SKIP_ACTIVE set,
  * before publishing a WRITE_POS beyond it. At most one skipped tail is ever inside [READ_POS, WRITE_POS).
+ *
+ * A ring whose MAX_CAPACITY exceeds its CAPACITY lives in a growable SharedArrayBuffer. When the writer
+ * has bytes that do not fit and either the unexamined bytes are below the pause threshold (a Pipe takes
+ * a whole flush then) or the reader waits for more than the ring holds, the writer grows the buffer to
+ * a larger power of two C' and re-places the unconsumed bytes for the new index (pos & (C' - 1)). A byte whose index changes
+ * moves into the new part [C, C'), so every byte at its old index stays where it was: views the reader
+ * still holds stay true. The writer stores CAPACITY after the copy and before it publishes any byte
+ * placed for the new index; the reader loads it after WRITE_POS. The writer's room stays at the old C
+ * until the reader holds no old views: READER_VIEWS is 0 (the reader stores 1 before it loads CAPACITY
+ * to make views, the writer loads it after storing CAPACITY: one of them sees the other), or
+ * READER_CAPACITY says the reader maps with C'. Meanwhile a position q the writer fills is less than
+ * READ_POS + C from every held position p, so q & (C' - 1) never lands on p's old index p & (C - 1).
+ * One growth at a time, never with a skipped tail inside [READ_POS, WRITE_POS), and no tail is skipped
+ * while the room lags the capacity.
  */
 
 export const kMagic = 0x50495045; // 'PIPE'
-export const kLayoutVersion = 1;
+export const kLayoutVersion = 2;
 
 export const kHeaderBytes = 512;
 export const kErrorRecordBytes = 512;
@@ -64,6 +84,7 @@ export const READER_COMPLETION = 9;
 export const WRITER_ERROR_LEN = 10;
 export const READER_ERROR_LEN = 11;
 export const RING_ID = 12;
+export const MAX_CAPACITY = 13;
 
 // Line 1: written by the writer.
 export const WRITE_POS = 32;
@@ -79,6 +100,7 @@ export const WRITER_WAKEUPS = 41;
 export const PAUSES = 42;
 export const WRAPS = 43;
 export const WRITER_RESCUES = 44;
+export const GROWS = 45;
 
 // Line 2: written by the reader.
 export const READ_POS = 64;
@@ -92,6 +114,8 @@ export const READER_WAITS = 71;
 export const READER_WAKEUPS = 72;
 export const READER_BLOCKED = 73;
 export const READER_RESCUES = 74;
+export const READER_CAPACITY = 75;
+export const READER_VIEWS = 76;
 
 // STATE bits. Terminal bits are sticky; the two cancel bits are one-shot (cleared by the side that sees them).
 export const WRITER_COMPLETED = 1 << 0;
@@ -102,6 +126,8 @@ export const READ_CANCEL = 1 << 4;
 export const FLUSH_CANCEL = 1 << 5;
 export const WRITER_EXITED = 1 << 6;
 export const READER_EXITED = 1 << 7;
+/** The writer could not grow the buffer (the system refused the memory): the capacity now is the limit. */
+export const GROWTH_FAILED = 1 << 8;
 
 /** How many times a side re-checks before it sleeps: a wake-up costs tens of microseconds. */
 export const kSpinBeforeSleep = 200;

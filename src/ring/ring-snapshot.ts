@@ -2,15 +2,6 @@ import type { RingEndSnapshot, RingSnapshot } from '../diagnostics/pending-opera
 import * as L from './layout.js';
 import type { RingSide, SharedRing } from './shared-ring.js';
 
-/** Data bytes between two ring positions, less a skipped tail between them (the skip is recorded by the writer). */
-function dataBetween(ring: SharedRing, from: number, to: number): number {
-  const h = ring.header;
-  const used = (to - from) >>> 0;
-  if (used === 0 || Atomics.load(h, L.SKIP_ACTIVE) === 0) return used;
-  const skip = Atomics.load(h, L.SKIP_POS) >>> 0;
-  return ((skip - from) >>> 0) < used ? used - (ring.capacity - (skip & ring.mask)) : used;
-}
-
 function endSnapshot(ring: SharedRing, side: RingSide, state: number, waitingFor: string | null): RingEndSnapshot {
   const completed = (state & (side === 'reader' ? L.READER_COMPLETED : L.WRITER_COMPLETED)) !== 0;
   const faulted = (state & (side === 'reader' ? L.READER_FAULTED : L.WRITER_FAULTED)) !== 0;
@@ -30,7 +21,7 @@ export function ringSnapshot(ring: SharedRing): RingSnapshot {
   const examinedPos = Atomics.load(h, L.EXAMINED_POS) >>> 0;
   const write = Atomics.load(h, L.WRITE_POS) >>> 0;
   const stats = ring.stats();
-  const unexamined = dataBetween(ring, examinedPos, write);
+  const unexamined = ring.dataBetween(examinedPos, write);
   const pause = ring.pauseWriterThreshold;
   const paused = pause > 0 && unexamined >= pause;
   const minimum = Atomics.load(h, L.READ_MINIMUM);
@@ -44,10 +35,11 @@ export function ringSnapshot(ring: SharedRing): RingSnapshot {
   return {
     pipe: ring.name,
     capacity: ring.capacity,
+    maxCapacity: ring.maxCapacity,
     written: stats.bytesWritten,
     consumed: stats.bytesConsumed,
     examined: stats.bytesConsumed + ((examinedPos - read) >>> 0),
-    unconsumed: dataBetween(ring, read, write),
+    unconsumed: ring.dataBetween(read, write),
     unexamined,
     pauseWriterThreshold: pause,
     resumeWriterThreshold: ring.resumeWriterThreshold,

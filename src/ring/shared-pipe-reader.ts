@@ -22,8 +22,14 @@ export class SharedPipeReader extends PipeReader {
   /** Where a suspended operation of this end resumes, in this thread. */
   readonly #scheduler: PipeScheduler;
   readonly #h: Int32Array;
-  readonly #capacity: number;
-  readonly #mask: number;
+  /** The capacity this end maps positions with, and its data view: both change when it takes up a growth. */
+  #capacity: number;
+  #mask: number;
+  #data: Uint8Array;
+  /** Whether the ring may still grow: only then does a read look for a new capacity. */
+  #growable: boolean;
+  /** READER_VIEWS as this end last stored it. */
+  #holdsViews = false;
 
   /** Consumed ring position; mirrors READ_POS. */
   #read: number;
@@ -50,7 +56,14 @@ export class SharedPipeReader extends PipeReader {
     this.#scheduler = scheduler;
     this.#h = ring.header;
     this.#capacity = ring.capacity;
-    this.#mask = ring.mask;
+    this.#mask = this.#capacity - 1;
+    this.#data = ring.dataView(this.#capacity);
+    this.#growable = this.#capacity < ring.maxCapacity;
+    // A reader revived while a growth waited for the one before it to take it up: this one holds no views.
+    if (Atomics.load(this.#h, L.READER_CAPACITY) !== this.#capacity) {
+      Atomics.store(this.#h, L.READER_CAPACITY, this.#capacity);
+      ring.claimWriterWakeup();
+    }
     this.#read = Atomics.load(this.#h, L.READ_POS) >>> 0;
     this.#examined = Atomics.load(this.#h, L.EXAMINED_POS) >>> 0;
     // Offsets are relative to where this end was revived: only differences between them matter.
@@ -119,6 +132,8 @@ export class SharedPipeReader extends PipeReader {
       Atomics.store(h, L.EXAMINED_POS, this.#examined | 0);
     }
     this.#first = this.#second = null;
+    // No views are held now: the moment to take up a growth, so the writer gets the room soon.
+    if (this.#growable) this.#releaseViews();
     // Decide under the state change, signal after it: positions are stored, now wake a sleeping writer.
     this.#ring.claimWriterWakeup();
   }
@@ -131,6 +146,7 @@ export class SharedPipeReader extends PipeReader {
 
   protected completeCore(error: Error | undefined): void {
     this.#first = this.#second = null;
+    if (this.#holdsViews) this.#releaseViews();
     this.#ring.complete('reader', error);
     this.#ring.detach('reader');
   }
@@ -143,6 +159,7 @@ export class SharedPipeReader extends PipeReader {
     this[kCheckMove]();
     this.markMoved();
     this.#first = this.#second = null;
+    if (this.#holdsViews) this.#releaseViews();
     this.#ring.detach('reader');
     return makeHandle('reader', this.#ring.buffer);
   }
@@ -151,8 +168,14 @@ export class SharedPipeReader extends PipeReader {
     return this.#ring.stats();
   }
 
+  /** The ring's capacity as this end maps it now; it grows up to `maxCapacity`. */
   get capacity(): number {
     return this.#capacity;
+  }
+
+  /** What the ring may grow to (the capacity itself when it cannot grow). */
+  get maxCapacity(): number {
+    return this.#ring.maxCapacity;
   }
 
   /** @internal Throws what handle() would, without moving: a scheduler moves all ends of a run or none. */
@@ -168,14 +191,43 @@ export class SharedPipeReader extends PipeReader {
 
   #checkFits(minimumSize: number): void {
     const held = this.#ring.dataBetween(this.#read, this.#examined);
-    if (minimumSize > this.#capacity || held + minimumSize > this.#capacity) {
-      throw new FrameTooLargeError(held > 0 ? `Reading at least ${minimumSize} more bytes beyond the ${held} unconsumed bytes held` : `Reading at least ${minimumSize} bytes`, held + minimumSize, this.#capacity);
+    const limit = this.#ring.growthLimit(this.#capacity);
+    if (minimumSize > limit || held + minimumSize > limit) {
+      throw new FrameTooLargeError(held > 0 ? `Reading at least ${minimumSize} more bytes beyond the ${held} unconsumed bytes held` : `Reading at least ${minimumSize} bytes`, held + minimumSize, limit);
     }
+  }
+
+  /**
+   * Maps positions with the capacity the writer grew the ring to: the bytes are already re-placed for
+   * it. Only while this end holds no views (the old ones read the old indexes, which the writer keeps
+   * until it learns of this from READER_CAPACITY).
+   */
+  /** The views of the last result are dead (an advanceTo, or a new read replacing them): a growth may take effect. */
+  #releaseViews(): void {
+    if (this.#holdsViews) {
+      this.#holdsViews = false;
+      Atomics.store(this.#h, L.READER_VIEWS, 0);
+    }
+    if (Atomics.load(this.#h, L.CAPACITY) !== this.#capacity) this.#takeUpGrowth();
+  }
+
+  #takeUpGrowth(): void {
+    const capacity = Atomics.load(this.#h, L.CAPACITY);
+    this.#capacity = capacity;
+    this.#mask = capacity - 1;
+    this.#data = this.#ring.dataView(capacity);
+    this.#growable = capacity < this.#ring.maxCapacity;
+    // Laps are views of the old data region, at the old lap bases.
+    this.#lap = this.#nextLap = null;
+    Atomics.store(this.#h, L.READER_CAPACITY, capacity);
+    this.#ring.claimWriterWakeup();
   }
 
   /** The read result if one is due now (data beyond examined, completion or a cancel), else null. */
   #tryComplete(minimumSize: number): ReadResult | null {
     const h = this.#h;
+    // A read replaces the views of any result before it: they no longer hold a growth back.
+    if (this.#growable) this.#releaseViews();
     const state = Atomics.load(h, L.STATE);
     if ((state & L.WRITER_FAULTED) !== 0) throw (this.#writerError ??= this.#ring.readError('writer'));
     const write = Atomics.load(h, L.WRITE_POS) >>> 0;
@@ -190,6 +242,13 @@ export class SharedPipeReader extends PipeReader {
 
   #result(write: number, canceled: boolean, completed: boolean): ReadResult {
     this.#h[L.READS]!++;
+    if (this.#growable) {
+      // Announced before CAPACITY is loaded (and that after WRITE_POS): either the writer sees these
+      // views and keeps its room, or the load sees its growth and the views are made for it.
+      this.#holdsViews = true;
+      Atomics.store(this.#h, L.READER_VIEWS, 1);
+      if (Atomics.load(this.#h, L.CAPACITY) !== this.#capacity) this.#takeUpGrowth();
+    }
     const used = (write - this.#read) >>> 0;
     if (used === 0) {
       this.#first = this.#second = null;
@@ -237,7 +296,7 @@ export class SharedPipeReader extends PipeReader {
     const current = this.#lap;
     if (current !== null && current.ringBase === lapBase && current.runningIndex === runningIndex) return current;
     const next = this.#nextLap;
-    const lap = next !== null && next.ringBase === lapBase && next.runningIndex === runningIndex ? next : new RingSegment(this.#ring.data, lapBase, runningIndex);
+    const lap = next !== null && next.ringBase === lapBase && next.runningIndex === runningIndex ? next : new RingSegment(this.#data, lapBase, runningIndex);
     this.#lap = lap;
     if (this.#nextLap === lap) this.#nextLap = null;
     return lap;
@@ -293,6 +352,10 @@ export class SharedPipeReader extends PipeReader {
     const h = this.#h;
     const write = Atomics.load(h, L.WRITE_POS) >>> 0;
     if (((write - this.#read) >>> 0) === this.#capacity && this.#passDeadTail(write)) return this.#tryComplete(minimumSize);
+    if (((write - this.#read) >>> 0) === this.#capacity && this.#capacity < this.#ring.growthLimit(this.#capacity)) {
+      // The writer grows the ring when it has bytes that do not fit: wait for them (and for the growth).
+      return null;
+    }
     if (((write - this.#read) >>> 0) === this.#capacity) {
       const wanted = Math.max(1, minimumSize);
       // Judged on this one load of the write position: bytes published since the check above are

@@ -40,10 +40,13 @@ export class SharedPipeWriter extends PipeWriter {
   /** Where a suspended operation of this end resumes, in this thread. */
   readonly #scheduler: PipeScheduler;
   readonly #h: Int32Array;
-  readonly #data: Uint8Array;
   readonly #buffer: SharedArrayBuffer;
-  readonly #capacity: number;
-  readonly #mask: number;
+  /** The capacity positions map with (index = pos & #mask), and its data view: they change when this end grows the ring. */
+  #data: Uint8Array;
+  #capacity: number;
+  #mask: number;
+  /** The capacity the room is counted with: the reader's (READER_CAPACITY), which lags #capacity after a growth. */
+  #room: number;
 
   /** Published write position (WRITE_POS). */
   #write: number;
@@ -81,10 +84,11 @@ export class SharedPipeWriter extends PipeWriter {
     this.#ring = ring;
     this.#scheduler = scheduler;
     this.#h = ring.header;
-    this.#data = ring.data;
     this.#buffer = ring.buffer;
     this.#capacity = ring.capacity;
-    this.#mask = ring.mask;
+    this.#mask = this.#capacity - 1;
+    this.#data = ring.dataView(this.#capacity);
+    this.#room = Atomics.load(this.#h, L.READER_CAPACITY);
     this.#write = this.#cursor = Atomics.load(this.#h, L.WRITE_POS) >>> 0;
     this.#read = Atomics.load(this.#h, L.READ_POS) >>> 0;
     this.#examined = Atomics.load(this.#h, L.EXAMINED_POS) >>> 0;
@@ -207,8 +211,14 @@ export class SharedPipeWriter extends PipeWriter {
     return this.#unflushed;
   }
 
+  /** The ring's capacity now; it grows up to `maxCapacity`. */
   get capacity(): number {
     return this.#capacity;
+  }
+
+  /** What the ring may grow to (the capacity itself when it cannot grow). */
+  get maxCapacity(): number {
+    return this.#ring.maxCapacity;
   }
 
   /** Moves this end: send the handle to another thread and revive it there with `SharedPipe.writer(handle)`. */
@@ -251,7 +261,7 @@ export class SharedPipeWriter extends PipeWriter {
     this.#reloadRead();
     this.#examined = Atomics.load(this.#h, L.EXAMINED_POS) >>> 0;
     const placing = this.#ownedBytes + extra;
-    const free = this.#capacity - ((this.#cursor - this.#read) >>> 0);
+    const free = this.#room - ((this.#cursor - this.#read) >>> 0);
     const pause = ring.pauseWriterThreshold;
     const unexamined = ring.dataBetween(this.#examined, this.#cursor) + placing;
     // A reader waiting for more than there will be keeps the writer from pausing, as in .NET's J7.
@@ -283,15 +293,16 @@ export class SharedPipeWriter extends PipeWriter {
       // and only while the reader holds nothing before it. A tail skipped behind bytes the reader
       // holds could fill the ring with less data than it holds and starve a reader waiting for one
       // more byte; a tail at the read position the reader simply steps over (see its passDeadTail).
-      if (this.#skipApplied || need > this.#capacity / 2) return null;
+      // Nor while the reader has not taken up a growth: a skip's end depends on the capacity.
+      if (this.#skipApplied || need > this.#capacity / 2 || this.#room !== this.#capacity) return null;
       this.#reloadRead();
       if (this.#read !== cursor) return null;
     }
     const needed = tail >= need ? need : tail + need;
-    let free = this.#capacity - ((cursor - this.#read) >>> 0);
+    let free = this.#room - ((cursor - this.#read) >>> 0);
     if (free < needed) {
       this.#reloadRead();
-      free = this.#capacity - ((cursor - this.#read) >>> 0);
+      free = this.#room - ((cursor - this.#read) >>> 0);
       if (free < needed) return null;
     }
     if (tail >= need) {
@@ -306,6 +317,8 @@ export class SharedPipeWriter extends PipeWriter {
 
   #reloadRead(): void {
     const h = this.#h;
+    // The room follows a growth once the reader's views of the old indexes are gone.
+    if (this.#room !== this.#capacity && (Atomics.load(h, L.READER_VIEWS) === 0 || Atomics.load(h, L.READER_CAPACITY) === this.#capacity)) this.#room = this.#capacity;
     this.#read = Atomics.load(h, L.READ_POS) >>> 0;
     // Retire a published skip once the reader is past it, so an old SKIP_POS can never look current again.
     if (Atomics.load(h, L.SKIP_ACTIVE) !== 0 && ((this.#read - this.#publishedSkipEnd) | 0) >= 0) {
@@ -333,10 +346,14 @@ export class SharedPipeWriter extends PipeWriter {
   /** Copies as much of `bytes` from `offset` as fits at the cursor, across the end of the ring if need be. */
   #copyIn(bytes: Uint8Array, offset: number): number {
     const want = bytes.length - offset;
-    let free = this.#capacity - ((this.#cursor - this.#read) >>> 0);
+    let free = this.#room - ((this.#cursor - this.#read) >>> 0);
     if (free < want) {
       this.#reloadRead();
-      free = this.#capacity - ((this.#cursor - this.#read) >>> 0);
+      free = this.#room - ((this.#cursor - this.#read) >>> 0);
+      if (free < want && this.#capacity < this.#ring.maxCapacity) {
+        this.#growForRoom(Math.max(want, this.#ownedBytes));
+        free = this.#room - ((this.#cursor - this.#read) >>> 0);
+      }
     }
     const count = Math.min(free, want);
     if (count === 0) return offset;
@@ -346,6 +363,63 @@ export class SharedPipeWriter extends PipeWriter {
     if (count > first) this.#data.set(bytes.subarray(offset + first, offset + count), 0);
     this.#cursor = (this.#cursor + count) >>> 0;
     return offset + count;
+  }
+
+  /**
+   * Grows the ring for bytes that do not fit, when waiting for room is not what a flush should do:
+   * the unexamined bytes are below the pause threshold (a Pipe takes all of a flush then), or the reader waits
+   * for more than the ring holds once everything in it is published (it holds no result, so it
+   * cannot free room). The new capacity holds them, or what the reader waits for, and at least
+   * doubles. Layout and proof of the re-placement: layout.ts.
+   */
+  #growForRoom(placing: number): void {
+    const h = this.#h;
+    const ring = this.#ring;
+    if (this.#room !== this.#capacity || this.#skipApplied) return;
+    const limit = ring.growthLimit(this.#capacity);
+    if (this.#capacity >= limit || (Atomics.load(h, L.STATE) & L.READER_COMPLETED) !== 0) return;
+    const read = this.#read;
+    const cursor = this.#cursor;
+    const used = (cursor - read) >>> 0;
+    if (ring.skipWithin(read, used) >= 0) return;
+    const examined = Atomics.load(h, L.EXAMINED_POS) >>> 0;
+    const unexamined = ring.dataBetween(examined, cursor);
+    const pause = ring.pauseWriterThreshold;
+    const wanted = Math.max(1, Atomics.load(h, L.READ_MINIMUM));
+    let needed: number;
+    // A flush that starts below the pause threshold hands all its bytes over, as on a Pipe (it may pause after).
+    if (pause === 0 || unexamined < pause) needed = used + placing;
+    else if (Atomics.load(h, L.READER_BLOCKED) !== 0 && unexamined < wanted) needed = ((examined - read) >>> 0) + wanted;
+    else return;
+    let capacity = this.#capacity * 2;
+    while (capacity < needed && capacity < limit) capacity *= 2;
+    capacity = Math.min(capacity, limit);
+    if (!ring.growBuffer(capacity)) {
+      // The reader fails a read that waits for more than this capacity (ERR_FRAME_TOO_LARGE) rather than wait for room.
+      ring.wakeReader();
+      return;
+    }
+    const data = ring.dataView(capacity);
+    const oldMask = this.#mask;
+    const newMask = capacity - 1;
+    // Positions whose index changes move into the new part of the region; nothing at an old index is overwritten.
+    for (let position = read; position !== cursor;) {
+      const from = position & oldMask;
+      const to = position & newMask;
+      const run = Math.min((cursor - position) >>> 0, this.#capacity - from, capacity - to);
+      if (from !== to) data.copyWithin(to, from, from + run);
+      position = (position + run) >>> 0;
+    }
+    this.#data = data;
+    this.#capacity = capacity;
+    this.#mask = newMask;
+    h[L.GROWS]!++;
+    if (channels.grow.hasSubscribers) channels.grow.publish({ pipe: ring.name, capacity });
+    // The copy is done: the store that tells the reader comes after it, and before any byte placed for the new index.
+    Atomics.store(h, L.CAPACITY, capacity);
+    // Loaded after that store: a reader holding no views now makes its next ones for the new capacity.
+    if (Atomics.load(h, L.READER_VIEWS) === 0) this.#room = capacity;
+    ring.wakeReader();
   }
 
   /** Moves owned bytes into the ring as far as they fit, oldest first. */

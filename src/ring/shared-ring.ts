@@ -8,9 +8,17 @@ import * as L from './layout.js';
 import { ringSnapshot } from './ring-snapshot.js';
 
 export interface SharedPipeOptions {
-  /** Ring bytes: a power of two from 16 to 2^30. Default 1 MiB. */
+  /** Ring bytes to start with: a power of two from 16 to 2^30. Default 1 MiB. */
   capacity?: number;
-  /** Unexamined bytes at which a flush waits. Default the capacity; at most the capacity; 0 turns it off. */
+  /**
+   * What the ring may grow to: a power of two from `capacity` to 2^30. Default `capacity` (the ring
+   * never grows). Above it, the ring starts at `capacity` and doubles (or more) when a read waits for
+   * more than the ring holds while the writer has bytes that do not fit: a line or frame longer than
+   * the ring, or a `readAtLeast` beyond it. Only past `maxCapacity` do such reads fail with
+   * ERR_FRAME_TOO_LARGE. A ring never shrinks.
+   */
+  maxCapacity?: number;
+  /** Unexamined bytes at which a flush waits. Default the capacity; at most `maxCapacity`; 0 turns it off. */
   pauseWriterThreshold?: number;
   /** A paused writer resumes below this. Default half the pause threshold, rounded up. */
   resumeWriterThreshold?: number;
@@ -36,6 +44,8 @@ export interface RingStats {
    */
   readonly readerRescues: number;
   readonly writerRescues: number;
+  /** Times the writer grew the ring. */
+  readonly grows: number;
 }
 
 export type RingSide = 'reader' | 'writer';
@@ -47,9 +57,8 @@ export const kHolderId = threadId + 1;
 export class SharedRing {
   readonly buffer: SharedArrayBuffer;
   readonly header: Int32Array;
-  readonly data: Uint8Array;
-  readonly capacity: number;
-  readonly mask: number;
+  /** The most the ring may grow to; the capacity itself is read from the header (see `capacity`). */
+  readonly maxCapacity: number;
   readonly pauseWriterThreshold: number;
   readonly resumeWriterThreshold: number;
   /** The same in every thread: `SharedPipe#<id>`, for events and the pending list. */
@@ -62,15 +71,23 @@ export class SharedRing {
     const o = options ?? {};
     const capacity = validateInteger('capacity', o.capacity ?? 1 << 20, L.kMinCapacity, L.kMaxCapacity);
     if ((capacity & (capacity - 1)) !== 0) throw new InvalidArgumentValueError('capacity', capacity, 'must be a power of two');
+    const maxCapacity = validateInteger('maxCapacity', o.maxCapacity ?? capacity, L.kMinCapacity, L.kMaxCapacity);
+    if ((maxCapacity & (maxCapacity - 1)) !== 0) throw new InvalidArgumentValueError('maxCapacity', maxCapacity, 'must be a power of two');
+    if (maxCapacity < capacity) throw new InvalidArgumentValueError('maxCapacity', maxCapacity, `must be >= capacity (${capacity})`);
     const pause = validateInteger('pauseWriterThreshold', o.pauseWriterThreshold ?? capacity, 0);
-    if (pause > capacity) throw new InvalidArgumentValueError('pauseWriterThreshold', pause, `must be <= capacity (${capacity})`);
+    if (pause > maxCapacity) throw new InvalidArgumentValueError('pauseWriterThreshold', pause, `must be <= maxCapacity (${maxCapacity})`);
     const resume = validateInteger('resumeWriterThreshold', o.resumeWriterThreshold ?? Math.ceil(pause / 2), 0);
     if (resume > pause) throw new InvalidArgumentValueError('resumeWriterThreshold', resume, `must be <= pauseWriterThreshold (${pause})`);
-    const buffer = new SharedArrayBuffer(L.kDataOffset + capacity);
+    // A growable buffer reserves its maximum as address space only: memory is taken as it grows.
+    const buffer = maxCapacity > capacity
+      ? new SharedArrayBuffer(L.kDataOffset + capacity, { maxByteLength: L.kDataOffset + maxCapacity })
+      : new SharedArrayBuffer(L.kDataOffset + capacity);
     const header = new Int32Array(buffer, 0, L.kHeaderBytes / 4);
     header[L.MAGIC] = L.kMagic;
     header[L.VERSION] = L.kLayoutVersion;
     header[L.CAPACITY] = capacity;
+    header[L.MAX_CAPACITY] = maxCapacity;
+    header[L.READER_CAPACITY] = capacity;
     header[L.PAUSE] = pause;
     header[L.RESUME] = resume;
     header[L.RING_ID] = (Math.random() * 0x7fffffff) | 0;
@@ -87,16 +104,40 @@ export class SharedRing {
     if (this.header[L.MAGIC] !== L.kMagic || this.header[L.VERSION] !== L.kLayoutVersion) {
       throw new InvalidArgumentValueError('handle', buffer, 'is not a threadpipe ring of this version');
     }
-    this.capacity = this.header[L.CAPACITY]!;
-    this.mask = this.capacity - 1;
+    this.maxCapacity = this.header[L.MAX_CAPACITY]!;
     this.pauseWriterThreshold = this.header[L.PAUSE]!;
     this.resumeWriterThreshold = this.header[L.RESUME]!;
-    this.data = new Uint8Array(buffer, L.kDataOffset, this.capacity);
     this.name = `SharedPipe#${(this.header[L.RING_ID]! >>> 0).toString(16)}`;
   }
 
   state(): number {
     return Atomics.load(this.header, L.STATE);
+  }
+
+  /** The capacity the writer maps positions with now; a reader may still map with the one before (READER_CAPACITY). */
+  get capacity(): number {
+    return Atomics.load(this.header, L.CAPACITY);
+  }
+
+  /** The data region for a capacity: a fixed-length view, valid for as long as the ring does not grow past it. */
+  dataView(capacity: number): Uint8Array {
+    return new Uint8Array(this.buffer, L.kDataOffset, capacity);
+  }
+
+  /** What a growth may still reach: the maximum, or the capacity now once the system refused memory. */
+  growthLimit(capacity: number): number {
+    return (Atomics.load(this.header, L.STATE) & L.GROWTH_FAILED) !== 0 ? capacity : this.maxCapacity;
+  }
+
+  /** Grows the buffer for a capacity; false (and the ring stops growing) when the system refuses the memory. */
+  growBuffer(capacity: number): boolean {
+    try {
+      this.buffer.grow(L.kDataOffset + capacity);
+      return true;
+    } catch {
+      Atomics.or(this.header, L.STATE, L.GROWTH_FAILED);
+      return false;
+    }
   }
 
   /** Where a skipped tail starts inside [from, from + used), or -1. */
@@ -106,12 +147,18 @@ export class SharedRing {
     return ((skip - from) >>> 0) < used ? skip : -1;
   }
 
-  /** Data bytes between two ring positions: a skipped tail between them is no data (wrap arithmetic on uint32). */
+  /**
+   * Data bytes between two ring positions: a skipped tail between them is no data (wrap arithmetic on
+   * uint32). A tail is skipped only while both ends map with the same capacity, and the ring grows only
+   * with none inside [READ_POS, WRITE_POS): a skip in range ends where the capacity now says.
+   */
   dataBetween(from: number, to: number): number {
     const used = (to - from) >>> 0;
     if (used === 0) return 0;
     const skip = this.skipWithin(from, used);
-    return skip < 0 ? used : used - (this.capacity - (skip & this.mask));
+    if (skip < 0) return used;
+    const capacity = this.capacity;
+    return used - (capacity - (skip & (capacity - 1)));
   }
 
   /** True when this thread holds the given end: a blocking wait for it could never end. */
@@ -245,6 +292,7 @@ export class SharedRing {
       wraps: h[L.WRAPS]! >>> 0,
       readerRescues: h[L.READER_RESCUES]! >>> 0,
       writerRescues: h[L.WRITER_RESCUES]! >>> 0,
+      grows: h[L.GROWS]! >>> 0,
     };
   }
 

@@ -25,7 +25,7 @@ async function lenPipeWithTen(impl: Implementation): Promise<ContractPipe> {
 export const consumedExaminedCases: readonly ContractCase[] = [
   contractCase('B1', 'examining everything makes the next read wait; new data wakes it', [], async (impl) => {
     const pipe = await impl.open(F_RW);
-    pipe.writer.getMemory(1);
+    pipe.writer.getMemory(100);
     pipe.writer.advance(100);
     await within(pipe.writer.flush());
 

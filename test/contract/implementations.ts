@@ -190,6 +190,15 @@ function ringOptions(fixture: Fixture): { capacity: number; pauseWriterThreshold
   return { capacity: fixture.capacity ?? Math.max(kDefaultRingCapacity, nextPowerOfTwo(t.pauseWriterThreshold)), ...t };
 }
 
+/** The smallest ring there is: a growing ring starts there and grows to the capacity a case asks for. */
+const kGrowingStart = 16;
+
+/** A growing ring: it may reach the capacity the case asks for (its `capacity`), starting from the smallest. */
+function growingRingOptions(fixture: Fixture): { capacity: number; maxCapacity: number; pauseWriterThreshold: number; resumeWriterThreshold?: number } {
+  const fixed = ringOptions(fixture);
+  return { ...fixed, capacity: kGrowingStart, maxCapacity: fixed.capacity };
+}
+
 function newPipe(fixture: Fixture): { pipe: Pipe; pool: MemoryPool } {
   const pool = fixture.trackingPool === true ? new TrackingPool() : new MemoryPool({ maxBufferSize: 4096 });
   const pipe = new Pipe({
@@ -329,6 +338,20 @@ export const sharedPipeImplementation: Implementation = {
     // createDuplexPair crosses two rings; each side's input is the other side's output.
     const [a, b] = createDuplexPair(ringOptions(fixture));
     return crossed('SharedPipe (duplex)', sharedCaps, { reader: b.input, writer: a.output }, { reader: a.input, writer: b.output });
+  },
+};
+
+export const growingSharedPipeImplementation: Implementation = {
+  name: 'SharedPipe growing from 16 bytes, both ends on one thread',
+  caps: sharedCaps,
+  async open(fixture = {}) {
+    const options = growingRingOptions(fixture);
+    const pipe = new SharedPipe(options);
+    return track(new LocalPipe(this.name, this.caps, pipe.reader, pipe.writer, { capacity: options.maxCapacity }));
+  },
+  duplexPair(fixture = {}) {
+    const [a, b] = createDuplexPair(growingRingOptions(fixture));
+    return crossed('SharedPipe growing (duplex)', sharedCaps, { reader: b.input, writer: a.output }, { reader: a.input, writer: b.output });
   },
 };
 
@@ -576,10 +599,10 @@ class SplitPipe implements ContractPipe {
   }
 }
 
-function splitImplementation(far: 'reader' | 'writer'): Implementation {
+function splitImplementation(far: 'reader' | 'writer', growing = false): Implementation {
   const local = far === 'reader' ? 'writer' : 'reader';
   return {
-    name: `SharedPipe, ${far} on a worker`,
+    name: growing ? `SharedPipe growing from 16 bytes, ${far} on a worker` : `SharedPipe, ${far} on a worker`,
     caps: {
       ...allOff,
       localReader: local === 'reader',
@@ -591,19 +614,20 @@ function splitImplementation(far: 'reader' | 'writer'): Implementation {
       ring: true,
     },
     async open(fixture = {}) {
-      const options = ringOptions(fixture);
+      const options = growing ? growingRingOptions(fixture) : ringOptions(fixture);
       const pipe = new SharedPipe(options);
       const channel = new FarChannel();
       await channel.host.call({ op: 'attach', end: channel.end, handle: far === 'reader' ? pipe.reader.handle() : pipe.writer.handle() });
       const reader = far === 'reader' ? new FarReader(channel) : pipe.reader;
       const writer = far === 'writer' ? new FarWriter(channel) : pipe.writer;
-      return track(new SplitPipe(this.name, this.caps, channel, options.capacity, reader, writer, local));
+      return track(new SplitPipe(this.name, this.caps, channel, 'maxCapacity' in options ? options.maxCapacity : options.capacity, reader, writer, local));
     },
   };
 }
 
 export const writerOnWorkerImplementation = splitImplementation('writer');
 export const readerOnWorkerImplementation = splitImplementation('reader');
+export const growingReaderOnWorkerImplementation = splitImplementation('reader', true);
 
 // ---- createReader / createWriter, with a test double on the stream side
 
@@ -789,6 +813,8 @@ export const implementations: readonly Implementation[] = [
   sharedPipeImplementation,
   writerOnWorkerImplementation,
   readerOnWorkerImplementation,
+  growingSharedPipeImplementation,
+  growingReaderOnWorkerImplementation,
   createReaderImplementation,
   createWriterImplementation,
 ];
