@@ -70,6 +70,10 @@ interface Scenario {
   writeSync: boolean;
   policy: AdvancePolicy;
   seed: number;
+  /** A growing ring starts at this size and may grow to `capacity`. */
+  startCapacity?: number;
+  /** 'frame': the largest partial frame the reader holds while it waits. */
+  maxHeld?: number;
 }
 
 const KiB = 1024;
@@ -96,13 +100,14 @@ function scenarios(policy: AdvancePolicy, seedBase: number): Scenario[] {
 function describeScenario(s: Scenario): string {
   const reader = s.direction === 'worker→main' ? 'read() on main' : s.readSync ? 'readSync() in a worker' : 'read() in a worker';
   const writer = s.direction === 'main→worker' ? 'async writer on main' : s.writeSync ? 'writeSync/flushSync in a worker' : 'async writer in a worker';
-  return `${s.direction}, ${s.capacity / KiB} KiB ring, ${s.total / MiB} MiB, ${writer}, ${reader}, seed ${s.seed}`;
+  const ring = s.startCapacity === undefined ? `${s.capacity / KiB} KiB ring` : `ring growing from ${s.startCapacity} bytes to ${s.capacity / KiB} KiB`;
+  return `${s.direction}, ${ring}, ${s.total / MiB} MiB, ${writer}, ${reader}, seed ${s.seed}`;
 }
 
 async function runScenario(s: Scenario): Promise<{ write: WriteReport; read: ReadReport; stats: RingStats }> {
-  const pipe = new SharedPipe({ capacity: s.capacity });
+  const pipe = new SharedPipe(s.startCapacity === undefined ? { capacity: s.capacity } : { capacity: s.startCapacity, maxCapacity: s.capacity });
   const writeJob = { seed: s.seed * 7919, rngSeed: s.seed, total: s.total, maxChunk: s.capacity + s.capacity / 2 + 1 };
-  const readJob = { seed: s.seed * 7919, rngSeed: s.seed + 1000, total: s.total, policy: s.policy };
+  const readJob = { seed: s.seed * 7919, rngSeed: s.seed + 1000, total: s.total, policy: s.policy, ...(s.maxHeld === undefined ? {} : { maxHeld: s.maxHeld }) };
   let write: Promise<WriteReport>;
   let read: Promise<ReadReport>;
   if (s.direction === 'main→worker') {
@@ -158,6 +163,24 @@ describe('SharedPipe across threads: a reader holding a partial frame while it w
       const result = await runScenario(s);
       expectDelivered(s, result);
       expect(result.read.heldWhileWaiting).toBeGreaterThan(0);
+    });
+  }
+});
+
+describe('SharedPipe across threads: a ring that grows while bytes cross', () => {
+  // From the smallest ring to 256 KiB, with the reader holding partial frames of up to 64 KiB while it
+  // waits: the ring must grow under views the reader holds, and under a reader that holds more than it
+  // can take. Every byte is checked where it lands.
+  const growing = scenarios('frame', 201)
+    .filter((s) => s.capacity === MiB)
+    .map((s) => ({ ...s, capacity: 256 * KiB, startCapacity: 16, total: 8 * MiB, maxHeld: 64 * KiB }));
+  for (const s of growing) {
+    it(`consume all but a partial frame, examine all: ${describeScenario(s)}`, async () => {
+      const result = await runScenario(s);
+      expectDelivered(s, result);
+      expect(result.stats.grows).toBeGreaterThan(0);
+      expect(result.read.heldWhileWaiting).toBeGreaterThan(0);
+      expect(result.stats.readerRescues + result.stats.writerRescues).toBe(0);
     });
   }
 });
