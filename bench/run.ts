@@ -9,6 +9,7 @@ const suites: ReadonlyArray<{ readonly name: string; readonly load: () => Promis
   { name: 'tcp-lines', load: async () => (await import('./tcp-lines.js')).suite },
   { name: 'ring-throughput', load: async () => (await import('./ring-throughput.js')).suite },
   { name: 'ring-latency', load: async () => (await import('./ring-latency.js')).suite },
+  { name: 'resp-server', load: async () => (await import('./resp-server.js')).suite },
 ];
 
 class UsageError extends Error {}

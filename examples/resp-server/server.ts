@@ -21,6 +21,18 @@ export interface RunningServer {
 
 const handlerModule = new URL('./handler.js', import.meta.url);
 
+/** A command is parsed once it is whole, so the receive side must be able to hold the largest one. */
+const kLargestCommand = 64 * 1024 * 1024;
+/**
+ * Rings start at one page each with their header, so idle connections cost little, and grow for what
+ * arrives: up to a pause threshold of unexamined bytes without waiting, and up to the largest command
+ * while the parser waits for the rest of one. Replies pass through the send ring, which grows likewise;
+ * a reply larger than it is written in turns.
+ */
+const kStartRing = 2 * 1024;
+const kReceiveRing = { capacity: kStartRing, maxCapacity: kLargestCommand, pauseWriterThreshold: 1024 * 1024 };
+const kSendRing = { capacity: kStartRing, maxCapacity: 4 * 1024 * 1024, pauseWriterThreshold: 1024 * 1024 };
+
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const threads = options.threads ?? 1;
   if (threads !== 0 && threads !== 1) throw new RangeError(`threads must be 0 or 1, got ${String(threads)}`);
@@ -29,13 +41,10 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const open = new Set<SocketConnection>();
   const server = net.createServer({ noDelay: true }, (socket) => {
     socket.setNoDelay(true);
-    // A shared receive ring must hold the largest command whole while it arrives; replies only pass
-    // through the send ring (a larger one is written in turns), and a smaller ring reuses memory that
-    // is already mapped and cached instead of touching fresh pages for every batch.
     const connection = SocketConnection.create(socket, {
       shared: scheduler !== null,
-      receive: scheduler !== null ? { capacity: 1 << 22 } : { pauseWriterThreshold: 1 << 22 },
-      send: scheduler !== null ? { capacity: 1 << 18 } : { pauseWriterThreshold: 1 << 22 },
+      receive: scheduler !== null ? kReceiveRing : { pauseWriterThreshold: kLargestCommand },
+      send: scheduler !== null ? kSendRing : { pauseWriterThreshold: kLargestCommand },
     });
     open.add(connection);
     const served = scheduler !== null

@@ -128,8 +128,13 @@ export class SocketConnection implements DuplexPipe {
     this.output = ends.output;
     this.#receiveWriter = ends.receiveWriter;
     this.#sendReader = ends.sendReader;
-    const capacity = (ends.receiveWriter as { capacity?: unknown }).capacity;
-    if (typeof capacity === 'number') this.#receiveHint = Math.min(kReceiveBlock, capacity / 2);
+    // A ring takes reads of up to half of what it can be (more would mostly land in owned blocks); a
+    // growing ring that starts small grows for them.
+    const ring = ends.receiveWriter as { capacity?: unknown; maxCapacity?: unknown };
+    if (typeof ring.capacity === 'number' && typeof ring.maxCapacity === 'number') {
+      this.#receiveHint = Math.min(kReceiveBlock, ring.capacity / 2);
+      this.#largestHint = Math.min(kReceiveBlock, ring.maxCapacity / 2);
+    }
     // Half-close in both directions: the peer's FIN must not end our sending side.
     socket.allowHalfOpen = true;
     let receiving: Promise<void>;
@@ -192,6 +197,11 @@ export class SocketConnection implements DuplexPipe {
   }
 
   #receiveHint = kReceiveBlock;
+  /**
+   * A ring that starts small is asked for small reads until one fills what it got: then for twice as
+   * much, up to this. So an idle connection keeps a small ring, and a busy one grows its ring.
+   */
+  #largestHint = kReceiveBlock;
   /** The memory handed to the socket for its next read, or null when it reads into the scratch block. */
   #memory: Uint8Array | null = null;
   #scratch: Uint8Array | null = null;
@@ -221,6 +231,7 @@ export class SocketConnection implements DuplexPipe {
     }
     this.#memory = null;
     this.#bytesRead += bytes;
+    if (bytes === buffer.length && this.#receiveHint < this.#largestHint) this.#receiveHint *= 2;
     if (this.#receiveEnded) return false;
     this.#receiveWriter.advance(bytes);
     let flush: Promise<FlushResult>;

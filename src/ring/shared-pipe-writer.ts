@@ -101,7 +101,13 @@ export class SharedPipeWriter extends PipeWriter {
   protected getMemoryCore(need: number): Uint8Array {
     this.#dropUnappliedSkip();
     if (this.#ownedBytes === 0 && !this.#completing) {
-      const view = this.#ringMemory(need);
+      let view = this.#ringMemory(need);
+      if (view === null && this.#capacity < this.#ring.maxCapacity) {
+        // A ring that may grow grows for memory as it does for a flush: no views of this end are out now.
+        const before = this.#capacity;
+        this.#growForRoom(need);
+        if (this.#capacity !== before) view = this.#ringMemory(need);
+      }
       if (view !== null) {
         this.#memory = Memory.Ring;
         return view;

@@ -28,6 +28,8 @@ interface InFlight {
 }
 
 const kHostEntry = new URL('./thread-host.js', import.meta.url);
+/** The moved-ends list is pruned once it holds this many (then twice what survived the last pruning). */
+const kPruneMovedAtLeast = 64;
 
 /**
  * One dedicated worker thread: everything run on it stays on it (the dedicated-thread scheduler of
@@ -43,7 +45,9 @@ export class ThreadScheduler {
   readonly #threadId: number;
   readonly #inFlight = new Map<number, InFlight>();
   readonly #escalation = new AbortEscalation();
+  /** Ends moved to the thread, watched in case it dies; finished ones are pruned now and then. */
   #moved: MovedEnd[] = [];
+  #pruneMovedAt = kPruneMovedAtLeast;
   #nextId = 1;
   /** No new runs: close() or destroy() was called. */
   #stopped = false;
@@ -93,7 +97,11 @@ export class ThreadScheduler {
     if (this.#exited) return Promise.reject(this.#exitError ?? new SchedulerClosedError());
     if (this.#stopped) return Promise.reject(new SchedulerClosedError());
     if (signal?.aborted) return Promise.reject(abortError(signal));
-    this.#moved = this.#moved.filter((end) => !end.finished);
+    // Pruned when the list doubled since the last pruning: a run costs O(1) however many are open.
+    if (this.#moved.length >= this.#pruneMovedAt) {
+      this.#moved = this.#moved.filter((end) => !end.finished);
+      this.#pruneMovedAt = Math.max(kPruneMovedAtLeast, 2 * this.#moved.length);
+    }
     const moved: MovedEnd[] = [];
     const id = this.#nextId++;
     const message: SchedulerMessage = { type: 'run', id, exportName, args: moveEnds(args, moved) };
