@@ -20,6 +20,7 @@ export type Transport =
   | 'sp-sync' // SharedPipe: getMemory/set/advance + await flush(); reader.readSync() + advanceTo
   | 'sp-batch' // SharedPipe: `batch` x (getMemory(size)/set/advance(size)), one flush; reader.read()
   | 'sp-batch-sync' // the same, reader.readSync()
+  | 'sp-cork' // SharedPipe: cork(), `batch` x await write(payload), uncork(); reader.read()
   | 'sp-blocking' // SharedPipe: getMemory/set/advance + flushSync(); reader.readSync(): no await on either side
   | 'pm-copy' // postMessage(Uint8Array): structured clone copies it; <= 64 in flight, acked by the receiver
   | 'pm-transfer' // postMessage(ArrayBuffer, [ArrayBuffer]): a fresh buffer per message, transferred
@@ -83,6 +84,21 @@ export async function createProducer(spec: TransportSpec, writer?: SharedPipeWri
               if (written < size) await w.write(data.subarray(written));
             }
             sent += size;
+          }
+        },
+        async close() {
+          w.complete();
+        },
+      };
+    }
+    case 'sp-cork': {
+      const w = writer ?? SharedPipe.writer(spec.handle!);
+      return {
+        async produce(count) {
+          for (let i = 0; i < count; i++) {
+            w.cork();
+            for (let j = 0; j < batch; j++) await w.write(data);
+            w.uncork();
           }
         },
         async close() {
@@ -247,7 +263,8 @@ export function createConsumer(spec: TransportSpec, reader?: SharedPipeReader): 
   switch (spec.transport) {
     case 'sp-write':
     case 'sp-memory':
-    case 'sp-batch': {
+    case 'sp-batch':
+    case 'sp-cork': {
       const r = reader ?? SharedPipe.reader(spec.handle!);
       return {
         async consume(bytes) {

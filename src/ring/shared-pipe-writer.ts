@@ -77,6 +77,14 @@ export class SharedPipeWriter extends PipeWriter {
   /** Whether the wait in progress began after complete(), for its check (one function per end). */
   #completedBefore = false;
   readonly #waitCheck = (): FlushResult | null => this.#checkWaiting(this.#completedBefore);
+  /** cork() depth: while above 0, a flush that need not wait hands its bytes over without publishing them. */
+  #corked = 0;
+  /** Flushed ring bytes not yet published because of a cork. */
+  #corkedBytes = false;
+  readonly #endOfTick = (): void => {
+    this.#corked = 0;
+    this.#releaseCork();
+  };
 
   /** @internal Use `new SharedPipe().writer` or `SharedPipe.writer(handle)`. */
   constructor(ring: SharedRing, scheduler: PipeScheduler = PipeScheduler.inline) {
@@ -125,6 +133,8 @@ export class SharedPipeWriter extends PipeWriter {
   }
 
   protected advanceCore(bytes: number): void {
+    // Bytes advanced now are unflushed: corked ones before them go out first, so a publish never shows these.
+    if (this.#corkedBytes) this.#releaseCork();
     // A completed reader discards what is written: the memory stays free for reuse.
     if (this.#ring.isCompleted('reader')) {
       this.#skipLength = 0;
@@ -146,6 +156,12 @@ export class SharedPipeWriter extends PipeWriter {
 
   protected flushCore(signal: AbortSignal | undefined): FlushResult | Promise<FlushResult> {
     this.#countFlush();
+    // Corked, a flush with nothing to wait for leaves publishing (and waking the reader) to the uncork.
+    if (this.#corked > 0 && this.#ownedBytes === 0 && !this.#paused && (Atomics.load(this.#h, L.STATE) & (L.READER_COMPLETED | L.READER_FAULTED | L.FLUSH_CANCEL)) === 0) {
+      this.#unflushed = 0;
+      if (this.#cursor !== this.#write) this.#corkedBytes = true;
+      return flushResult(false, false);
+    }
     this.#publish();
     return this.#check() ?? this.#spin() ?? this.#waitAsync(signal);
   }
@@ -192,6 +208,31 @@ export class SharedPipeWriter extends PipeWriter {
     return this.#check() ?? this.#waitSync('writeSync');
   }
 
+  /**
+   * Coalesces small flushes, as `Writable.cork()` does: until `uncork()` or the end of the current
+   * tick (whichever comes first), a flush that need not wait hands its bytes to the pipe and returns
+   * at once, and one publish (one wake-up of the reader at most) makes them all readable. Calls nest:
+   * the bytes are published when each cork() has its uncork(), or at the end of the tick regardless,
+   * so a forgotten uncork() never holds bytes back.
+   */
+  cork(): void {
+    this.checkUsable();
+    if (this.#corked++ === 0) process.nextTick(this.#endOfTick);
+  }
+
+  /** Ends one cork(); the last one publishes what the corked flushes handed over. */
+  uncork(): void {
+    if (this.#corked === 0) return;
+    if (--this.#corked === 0) this.#releaseCork();
+  }
+
+  #releaseCork(): void {
+    if (!this.#corkedBytes) return;
+    this.#corkedBytes = false;
+    // Nothing was advanced since the corked flush (an advance publishes first): the cursor is what was flushed.
+    this.#publish();
+  }
+
   /** Thread-safe: works on a moved end too, and wakes a writer blocked in another thread. */
   protected cancelPendingFlushCore(): void {
     this.#ring.setBits(L.FLUSH_CANCEL);
@@ -199,6 +240,7 @@ export class SharedPipeWriter extends PipeWriter {
   }
 
   protected completeCore(error: Error | undefined): void {
+    this.#corkedBytes = false;
     this.#memory = Memory.None;
     this.#block = null;
     this.#publish();
@@ -230,6 +272,7 @@ export class SharedPipeWriter extends PipeWriter {
   /** Moves this end: send the handle to another thread and revive it there with `SharedPipe.writer(handle)`. */
   handle(): SharedPipeHandle {
     this[kCheckMove]();
+    this.#releaseCork();
     this.markMoved();
     this.#memory = Memory.None;
     this.#ring.detach('writer');
