@@ -1,9 +1,13 @@
 // A loopback TCP line protocol: 2 clients each send a fixed number of 40-byte lines (1638 per
 // write) as fast as the server takes them, then FIN; the server counts the lines of each connection
-// (and the sum of their lengths) and checks both totals. Four servers, measured in the same run:
-//   (a) SocketConnection (in-thread Pipe) + readLines;
+// (and the sum of their lengths, and the text of every 1024th line) and checks them. Seven servers,
+// measured in the same run:
+//   (a) SocketConnection (in-thread Pipe) + `for await` over readLines: one step per line;
+//   (e) the same + forEachLine: a synchronous callback per line, one await per read;
+//   (f) the same + readLineBatches: one step per read, an array of lines;
 //   (b) SocketConnection { shared: true }: the socket stays on the main thread, the input (a
 //       SharedPipeReader) is moved to a ThreadScheduler's worker where readLines counts;
+//   (g) as (b), forEachLine on the worker;
 //   (c) net.Socket + node:readline, counting 'line' events;
 //   (d) net.Socket + a hand-written split on 'data' (indexOf('\n') loop, partial tail kept).
 // The clients run in a child process (bench/workers/tcp-client.ts), so the load generator has its
@@ -16,23 +20,33 @@ import * as net from 'node:net';
 import { availableParallelism } from 'node:os';
 import * as readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { readLines, SocketConnection, ThreadScheduler } from 'threadpipe';
+import { SocketConnection, ThreadScheduler } from 'threadpipe';
 import { formatMBps, formatRate, formatRatio, markdownTable, median, ratio, spread, type Suite, type SuiteOptions } from './report.js';
-import { LINE_BYTES, LINES_PER_WRITE, machineCpuMs, threadCpuMs, type ClientReply, type Count, type RunCommand } from './workers/tcp-common.js';
+import { LINE_BYTES, LINES_PER_WRITE, machineCpuMs, newCount, sample, SAMPLE_EVERY, SAMPLE_MASK, threadCpuMs, type ClientReply, type Count, type RunCommand } from './workers/tcp-common.js';
+import { countLineBatches, countLines, countLinesEach } from './workers/tcp-count.js';
 
 const CLIENTS = 2;
 const CALIBRATION_LINES = 60_000;
 /** A run that takes longer than this failed (a lost FIN, a stuck reader). */
 const RUN_TIMEOUT_MS = 60_000;
 
-type Key = 'a' | 'b' | 'c' | 'd';
+type Key = 'a' | 'b' | 'c' | 'd' | 'e' | 'f' | 'g';
 
 const labels: Record<Key, string> = {
-  a: '(a) SocketConnection + readLines (in-thread)',
-  b: '(b) SocketConnection shared + readLines on a ThreadScheduler',
+  a: '(a) SocketConnection + for await readLines (in-thread)',
+  e: '(e) SocketConnection + forEachLine (in-thread)',
+  f: '(f) SocketConnection + readLineBatches (in-thread)',
+  b: '(b) SocketConnection shared + for await readLines on a ThreadScheduler',
+  g: '(g) SocketConnection shared + forEachLine on a ThreadScheduler',
   c: "(c) net.Socket + node:readline 'line'",
   d: "(d) net.Socket 'data' + hand-written indexOf split",
 };
+
+/** The order of the rows; the variants whose parsing runs on the scheduler's thread. */
+const kKeys: readonly Key[] = ['a', 'e', 'f', 'b', 'g', 'c', 'd'];
+const kOnScheduler: ReadonlySet<Key> = new Set(['b', 'g']);
+/** The scheduler variants and the in-thread variant of the same framing form each is compared with. */
+const kSchedulerPairs: readonly [Key, Key][] = [['b', 'a'], ['g', 'e']];
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
@@ -75,43 +89,41 @@ interface Server {
   readonly key: Key;
   readonly port: number;
   readonly tally: Tally;
-  /** CPU ms of the parser thread, for (b). */
+  /** CPU ms of the parser thread, for (b) and (g). */
   readonly workerCpuMs?: () => Promise<number>;
   close(): Promise<void>;
 }
 
 type Handler = (socket: net.Socket, tally: Tally) => void;
 
-/** (a) The in-thread Pipe: 'data' chunks copied into pipe memory, readLines counts on this thread. */
-const inThread: Handler = (socket, tally) => {
-  const connection = SocketConnection.create(socket);
-  void (async () => {
-    let lines = 0;
-    let bytes = 0;
-    for await (const line of readLines(connection.input)) {
-      lines++;
-      bytes += line.length;
-    }
-    connection.input.complete();
-    connection.output.complete(); // our FIN: the client's socket closes
-    return { lines, bytes };
-  })().then(
-    (count) => tally.done(count),
-    (error) => {
-      connection.destroy();
-      tally.fail(error);
-    },
-  );
-};
+type Counter = (args: { input: SocketConnection['input'] }) => Promise<Count>;
+
+/** (a), (e), (f) The in-thread Pipe: 'data' chunks copied into pipe memory, counted on this thread. */
+function inThread(count: Counter): Handler {
+  return (socket, tally) => {
+    const connection = SocketConnection.create(socket);
+    // The counter completes the input; completing the output sends our FIN: the client's socket closes.
+    count({ input: connection.input }).then(
+      (counted) => {
+        connection.output.complete();
+        tally.done(counted);
+      },
+      (error) => {
+        connection.destroy();
+        tally.fail(error);
+      },
+    );
+  };
+}
 
 /** The receive ring of (b): 1 MiB, the SharedPipe default. */
 const sharedReceive = { capacity: 1 << 20 };
 
-/** (b) The socket stays here; its input moves to the scheduler's thread, where readLines counts. */
-function onScheduler(scheduler: ThreadScheduler): Handler {
+/** (b), (g) The socket stays here; its input moves to the scheduler's thread, where `counter` counts. */
+function onScheduler(scheduler: ThreadScheduler, counter: 'countLines' | 'countLinesEach'): Handler {
   return (socket, tally) => {
     const connection = SocketConnection.create(socket, { shared: true, receive: sharedReceive });
-    scheduler.run<Count>('countLines', { input: connection.input }).then(
+    scheduler.run<Count>(counter, { input: connection.input }).then(
       (count) => {
         connection.output.complete();
         tally.done(count);
@@ -127,13 +139,13 @@ function onScheduler(scheduler: ThreadScheduler): Handler {
 /** (c) node:readline over the socket; 'close' follows the client's FIN. */
 const withReadline: Handler = (socket, tally) => {
   const rl = readline.createInterface({ input: socket });
-  let lines = 0;
-  let bytes = 0;
+  const count = newCount();
   rl.on('line', (line: string) => {
-    lines++;
-    bytes += line.length;
+    count.lines++;
+    count.bytes += line.length;
+    if ((count.lines & SAMPLE_MASK) === 0) sample(count, line);
   });
-  rl.on('close', () => tally.done({ lines, bytes }));
+  rl.on('close', () => tally.done(count));
   socket.on('error', (error) => tally.fail(error));
 };
 
@@ -143,12 +155,12 @@ const withReadline: Handler = (socket, tally) => {
  * before the '\n' dropped as readLines and readline do.
  */
 const handSplit: Handler = (socket, tally) => {
-  let lines = 0;
-  let bytes = 0;
+  const count = newCount();
   let tail: Buffer | null = null;
   const onLine = (line: Buffer): void => {
-    lines++;
-    bytes += line.length;
+    count.lines++;
+    count.bytes += line.length;
+    if ((count.lines & SAMPLE_MASK) === 0) sample(count, line.toString('latin1'));
   };
   const emit = (chunk: Buffer, start: number, end: number): void => {
     onLine(chunk.subarray(start, end > start && chunk[end - 1] === 0x0d ? end - 1 : end));
@@ -177,7 +189,7 @@ const handSplit: Handler = (socket, tally) => {
   socket.on('end', () => {
     if (tail !== null) emit(tail, 0, tail.length);
     tail = null;
-    tally.done({ lines, bytes });
+    tally.done(count);
   });
   socket.on('error', (error) => tally.fail(error));
 };
@@ -304,8 +316,12 @@ async function once(server: Server, generator: LoadGenerator, linesPerClient: nu
   const worker = server.workerCpuMs ? (await server.workerCpuMs()) - worker0 : 0;
   const report = await timeout(client, RUN_TIMEOUT_MS, 'the load generator');
   for (const count of counts) {
-    if (count.lines !== linesPerClient || count.bytes !== linesPerClient * (LINE_BYTES - 1)) {
-      throw new Error(`${labels[server.key]}: counted ${count.lines} lines / ${count.bytes} B on a connection, expected ${linesPerClient} / ${linesPerClient * (LINE_BYTES - 1)}`);
+    const sampled = Math.floor(linesPerClient / SAMPLE_EVERY);
+    if (count.lines !== linesPerClient || count.bytes !== linesPerClient * (LINE_BYTES - 1) || count.sampled !== sampled || count.mismatched !== 0) {
+      throw new Error(
+        `${labels[server.key]}: counted ${count.lines} lines / ${count.bytes} B / ${count.mismatched} of ${count.sampled} sampled lines wrong on a connection, ` +
+          `expected ${linesPerClient} / ${linesPerClient * (LINE_BYTES - 1)} / 0 of ${sampled}`,
+      );
     }
   }
   const processCpu = (used.user + used.system) / 1000 / ms;
@@ -338,7 +354,7 @@ function resultsTable(keys: readonly Key[], samples: Map<Key, Sample[]>, sizes: 
       `±${spread(rates).toFixed(1)}%`,
       `${formatRate(CLIENTS * sizes.get(key)!)} / ${median(s.map((x) => x.ms)).toFixed(0)} ms`,
       pct(median(s.map((x) => x.mainCpu))),
-      key === 'b' ? pct(median(s.map((x) => x.workerCpu))) : '–',
+      kOnScheduler.has(key) ? pct(median(s.map((x) => x.workerCpu))) : '–',
       pct(median(s.map((x) => x.processCpu))),
       `${pct(median(s.map((x) => x.clientCpu)))} (${pct(median(s.map((x) => x.clientSystemShare)))} kernel)`,
       pct(median(s.map((x) => x.processCpu + x.clientCpu))),
@@ -354,17 +370,22 @@ function resultsTable(keys: readonly Key[], samples: Map<Key, Sample[]>, sizes: 
 
 function ratioTable(samples: Map<Key, Sample[]>): string {
   const rates = (key: Key): number[] => samples.get(key)!.map((x) => x.linesPerSec);
-  const rows = (['a', 'b'] as const).map((key) => [labels[key], formatRatio(ratio(rates(key), rates('c'))), formatRatio(ratio(rates(key), rates('d')))]);
-  rows.push(['(b) / (a): moving the parsing off the socket thread', formatRatio(ratio(rates('b'), rates('a'))), '']);
-  return markdownTable(['lines/s ratio', "/ (c) readline", "/ (d) hand-written 'data' split"], rows, ['left', 'right', 'right']);
+  const rows = kKeys
+    .filter((key) => key !== 'c' && key !== 'd')
+    .map((key) => [labels[key], formatRatio(ratio(rates(key), rates('c'))), formatRatio(ratio(rates(key), rates('d'))), '']);
+  for (const [moved, inThread] of kSchedulerPairs) {
+    rows.push([`(${moved}) / (${inThread}): the same parsing moved off the socket thread`, '', '', formatRatio(ratio(rates(moved), rates(inThread)))]);
+  }
+  return markdownTable(['lines/s ratio', '/ (c) readline', "/ (d) hand-written 'data' split", '/ in-thread'], rows, ['left', 'right', 'right', 'right']);
 }
 
 /** How the load generator competes with the server for the cores, from the measured CPU figures. */
 function competition(keys: readonly Key[], samples: Map<Key, Sample[]>, cores: number): string {
   const m = (key: Key, f: (x: Sample) => number): number => median(samples.get(key)!.map(f));
   const lines = keys.map((key) => {
-    const busiest = key === 'b' ? Math.max(m(key, (x) => x.workerCpu), m(key, (x) => x.mainCpu)) : m(key, (x) => x.mainCpu);
-    const thread = key === 'b' && m(key, (x) => x.workerCpu) >= m(key, (x) => x.mainCpu) ? 'parser thread' : 'main thread';
+    const scheduled = kOnScheduler.has(key);
+    const busiest = scheduled ? Math.max(m(key, (x) => x.workerCpu), m(key, (x) => x.mainCpu)) : m(key, (x) => x.mainCpu);
+    const thread = scheduled && m(key, (x) => x.workerCpu) >= m(key, (x) => x.mainCpu) ? 'parser thread' : 'main thread';
     const total = m(key, (x) => x.processCpu + x.clientCpu);
     const bound = busiest >= 0.9 ? `server-bound (its ${thread} at ${pct(busiest)} of a core)` : `not bound by one server thread (busiest, the ${thread}, at ${pct(busiest)})`;
     const other = m(key, (x) => x.otherCpu);
@@ -376,7 +397,7 @@ function competition(keys: readonly Key[], samples: Map<Key, Sample[]>, cores: n
       `libuv loop with the server, only the ${cores} cores. It writes one prebuilt 64 KiB buffer over and over, so its cost is ` +
       'the send() syscalls plus a little JavaScript per 64 KiB (kernel share in the table); the server pays the recv() copies and all the parsing. Whenever ' +
       `both processes together stay below ${cores * 100}%, the generator and the server each had a core and the figure is the ` +
-      "server's; variant (b) has three busy threads (socket, parser, generator) and is the one where they can collide. A busiest " +
+      "server's; variants (b) and (g) have three busy threads (socket, parser, generator) and are the ones where they can collide. A busiest " +
       'server thread well below 100% with CPU left idle means the server waited (for the generator or the kernel); with ' +
       '"other processes" high, the machine was shared and the figures are low and spread out.',
     ...lines,
@@ -388,20 +409,25 @@ export const suite: Suite = {
   description:
     `Loopback TCP line protocol: ${CLIENTS} clients (plain net.Sockets in one child process) each send a fixed number of ${LINE_BYTES}-byte lines, ` +
     `${LINES_PER_WRITE} per write (${LINES_PER_WRITE * LINE_BYTES} B), as fast as the server takes them, then FIN. The server counts the lines ` +
-    'of each connection and the sum of their lengths, and checks both. Every variant hands each line on as a value (a ReadOnlySequence, a ' +
+    `of each connection and the sum of their lengths, decodes every ${SAMPLE_EVERY}th line and compares it with the line sent there, and checks all three. ` +
+    'Every variant hands each line on as a value (a ReadOnlySequence, a ' +
     "string, a Buffer view) whose length the counter reads. A run's time is from the command to the load generator until the server " +
     'counted the last line of both connections (connection setup included, < 1 ms).',
   async run(options: SuiteOptions) {
     const runMs = Math.max(700, options.timeMs);
     const runs = options.runs;
-    const keys: Key[] = ['a', 'b', 'c', 'd'];
+    const keys = kKeys;
     const scheduler = new ThreadScheduler(new URL('./workers/tcp-count.js', import.meta.url), { name: 'tcp-lines-parser' });
     const generator = new LoadGenerator();
     const servers = new Map<Key, Server>();
     try {
       await generator.ready;
-      servers.set('a', await startServer('a', inThread));
-      servers.set('b', await startServer('b', onScheduler(scheduler), { workerCpuMs: () => scheduler.run<number>('cpuMs') }));
+      const workerCpuMs = (): Promise<number> => scheduler.run<number>('cpuMs');
+      servers.set('a', await startServer('a', inThread(countLines)));
+      servers.set('e', await startServer('e', inThread(countLinesEach)));
+      servers.set('f', await startServer('f', inThread(countLineBatches)));
+      servers.set('b', await startServer('b', onScheduler(scheduler, 'countLines'), { workerCpuMs }));
+      servers.set('g', await startServer('g', onScheduler(scheduler, 'countLinesEach'), { workerCpuMs }));
       servers.set('c', await startServer('c', withReadline));
       servers.set('d', await startServer('d', handSplit));
 
@@ -436,7 +462,7 @@ export const suite: Suite = {
       console.log(
         `\nMedian of ${runs} runs (after three unrecorded calibration runs each), each sized to ~${runMs} ms. CPU columns: % of one core over the ` +
           'run, medians (thread figures from /proc/thread-self, 10 ms ticks). "server process" counts every thread of the server ' +
-          "(main, the scheduler's worker, libuv and V8 helpers); \"both processes\" adds the load generator; \"other processes\" is the rest of the machine's busy time (/proc/stat). (b) uses the default 1 MiB receive ring.",
+          "(main, the scheduler's worker, libuv and V8 helpers); \"both processes\" adds the load generator; \"other processes\" is the rest of the machine's busy time (/proc/stat). (b) and (g) use the default 1 MiB receive ring.",
       );
       console.log(`\n### Ratios (lines/s, median of per-run ratios)\n`);
       console.log(ratioTable(samples));

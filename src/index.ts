@@ -52,4 +52,17 @@ export {
   type SocketConnectionOptions,
   type StreamConnectionOptions,
 } from './io/index.js';
-export { readFrames, readLines, writeFrame, type FramePrefix, type ReadFramesOptions, type ReadLinesOptions } from './framing/index.js';
+export {
+  forEachFrame,
+  forEachLine,
+  readFrameBatches,
+  readFrames,
+  readLineBatches,
+  readLines,
+  writeFrame,
+  type FrameCallback,
+  type FramePrefix,
+  type LineCallback,
+  type ReadFramesOptions,
+  type ReadLinesOptions,
+} from './framing/index.js';

@@ -1,8 +1,21 @@
-// readLines / readFrames check their arguments when they are called — a bad option throws there, with
-// its name in the message, and nothing is read — and a maxFrameSize above what the prefix can express
-// is accepted as the prefix's largest length.
+// readLines / readFrames and their fast forms (readLineBatches, forEachLine, readFrameBatches,
+// forEachFrame) check their arguments when they are called — a bad option throws there, with its name
+// in the message, and nothing is read — and a maxFrameSize above what the prefix can express is
+// accepted as the prefix's largest length.
 import { describe, expect, it } from 'vitest';
-import { Pipe, readFrames, readLines, writeFrame, type FramePrefix, type ReadFramesOptions, type ReadLinesOptions } from '../dist/src/index.js';
+import {
+  forEachFrame,
+  forEachLine,
+  Pipe,
+  readFrameBatches,
+  readFrames,
+  readLineBatches,
+  readLines,
+  writeFrame,
+  type FramePrefix,
+  type ReadFramesOptions,
+  type ReadLinesOptions,
+} from '../dist/src/index.js';
 import { randomData, within } from './helpers.js';
 
 const prefixes: FramePrefix[] = ['u16be', 'u32be', 'u32le', 'varint'];
@@ -28,6 +41,52 @@ describe('readLines checks its arguments at the call', () => {
     for (const bad of [null, {}, pipe.writer]) {
       expectInvalidArgument(() => readLines(bad as unknown as Pipe['reader']), 'reader', String(bad));
     }
+  });
+});
+
+describe('the fast forms check their arguments at the call, as readLines and readFrames do', () => {
+  const lineForms: [string, (reader: Pipe['reader'], options?: ReadLinesOptions) => unknown][] = [
+    ['readLines', (reader, options) => readLines(reader, options)],
+    ['readLineBatches', (reader, options) => readLineBatches(reader, options)],
+    ['forEachLine', (reader, options) => forEachLine(reader, () => {}, options)],
+  ];
+  const frameForms: [string, (reader: Pipe['reader'], options: ReadFramesOptions) => unknown][] = [
+    ['readFrames', (reader, options) => readFrames(reader, options)],
+    ['readFrameBatches', (reader, options) => readFrameBatches(reader, options)],
+    ['forEachFrame', (reader, options) => forEachFrame(reader, () => {}, options)],
+  ];
+
+  it('a bad maxLineLength, signal, options or reader throws at once in every line form, naming it; nothing is read', async () => {
+    const pipe = new Pipe();
+    await pipe.writer.write('a\n');
+    for (const [name, form] of lineForms) {
+      expectInvalidArgument(() => form(pipe.reader, { maxLineLength: 0 }), 'maxLineLength', name);
+      for (const bad of [{}, 'abort', 1]) expectInvalidArgument(() => form(pipe.reader, { signal: bad as AbortSignal }), 'signal', `${name} signal ${String(bad)}`);
+      expectInvalidArgument(() => form(pipe.reader, null as unknown as ReadLinesOptions), 'options', name);
+      expectInvalidArgument(() => form({} as Pipe['reader']), 'reader', name);
+    }
+    const result = pipe.reader.tryRead();
+    expect(result?.buffer.toString()).toBe('a\n');
+  });
+
+  it('a bad prefix, maxFrameSize or signal throws at once in every frame form, naming it', () => {
+    const pipe = new Pipe();
+    for (const [name, form] of frameForms) {
+      expectInvalidArgument(() => form(pipe.reader, { prefix: 'u8' as FramePrefix, maxFrameSize: 1 }), 'prefix', name);
+      expectInvalidArgument(() => form(pipe.reader, { prefix: 'u16be', maxFrameSize: -1 }), 'maxFrameSize', name);
+      expectInvalidArgument(() => form(pipe.reader, { prefix: 'u16be', maxFrameSize: 1, signal: {} as AbortSignal }), 'signal', name);
+      expectInvalidArgument(() => form(pipe.reader, undefined as unknown as ReadFramesOptions), 'options', name);
+    }
+    expect(pipe.reader.tryRead()).toBeNull();
+  });
+
+  it('a callback that is not a function throws at once, naming onLine / onFrame', () => {
+    const pipe = new Pipe();
+    for (const bad of [undefined, null, 'cb', {}]) {
+      expectInvalidArgument(() => forEachLine(pipe.reader, bad as never), 'onLine', String(bad));
+      expectInvalidArgument(() => forEachFrame(pipe.reader, bad as never, { prefix: 'u16be', maxFrameSize: 1 }), 'onFrame', String(bad));
+    }
+    expect(pipe.reader.tryRead()).toBeNull();
   });
 });
 

@@ -6,22 +6,47 @@ export const LINE_BYTES = 40;
 /** Lines per client write: 1638 × 40 B = 65,520 B. */
 export const LINES_PER_WRITE = 1638;
 
+/** The text of line `index` of a write (terminator excluded): "line 0000017 " padded with one letter to 39 bytes. */
+function lineText(index: number): string {
+  return `line ${String(index).padStart(7, '0')} `.padEnd(LINE_BYTES - 1, String.fromCharCode(97 + (index % 26)));
+}
+
 /** One write's worth of distinct 40-byte ASCII lines ("line 0000017 ....\n"). */
 export function lineBlock(): Buffer {
   const block = Buffer.alloc(LINES_PER_WRITE * LINE_BYTES);
-  for (let i = 0; i < LINES_PER_WRITE; i++) {
-    const text = `line ${String(i).padStart(7, '0')} `;
-    const line = text.padEnd(LINE_BYTES - 1, String.fromCharCode(97 + (i % 26))) + '\n';
-    block.write(line, i * LINE_BYTES, 'latin1');
-  }
+  for (let i = 0; i < LINES_PER_WRITE; i++) block.write(`${lineText(i)}\n`, i * LINE_BYTES, 'latin1');
   return block;
 }
+
+/**
+ * Every consumer decodes every SAMPLE_EVERY-th line it counts and compares it with the line the
+ * client sent there (`(lines & SAMPLE_MASK) === 0` after counting it): a line cut in the wrong
+ * place, lost or repeated shifts the lines after it, so the samples catch it at a cost per line
+ * that is the same for every variant and too small to move the figures.
+ */
+export const SAMPLE_EVERY = 1024;
+export const SAMPLE_MASK = SAMPLE_EVERY - 1;
 
 /** What the server counted on one connection. */
 export interface Count {
   lines: number;
   /** Sum of line lengths, terminators excluded. */
   bytes: number;
+  /** Lines decoded and compared with what was sent. */
+  sampled: number;
+  /** Sampled lines that differed from what was sent. */
+  mismatched: number;
+}
+
+/** A connection's count, for the consumer to fill in. */
+export function newCount(): Count {
+  return { lines: 0, bytes: 0, sampled: 0, mismatched: 0 };
+}
+
+/** Compares line number `lines - 1` (the one just counted) of a connection with what the client sent. */
+export function sample(count: Count, text: string): void {
+  count.sampled++;
+  if (text !== lineText((count.lines - 1) % LINES_PER_WRITE)) count.mismatched++;
 }
 
 export { threadCpuMs } from '../../examples/shared/thread-cpu.js';

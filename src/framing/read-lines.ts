@@ -1,79 +1,251 @@
 import { ReadOnlySequence } from '../buffers/read-only-sequence.js';
 import { SequencePosition } from '../buffers/sequence-position.js';
 import type { SequenceSegment } from '../buffers/sequence-segment.js';
-import { FrameTooLargeError, InvalidArgumentTypeError, ReadCanceledError, validateInteger } from '../errors/index.js';
+import { FrameTooLargeError, InvalidArgumentTypeError, validateInteger } from '../errors/index.js';
 import type { PipeReader } from '../pipe/pipe-reader.js';
 import { validateReader } from '../pipe/reader-iteration.js';
+import { forEachItem, itemBatches, items, validateCallback, validateLoopSignal, type ItemScanner } from './item-loops.js';
 
 export interface ReadLinesOptions {
   /** The longest line accepted, terminator excluded. Default 65536. */
   maxLineLength?: number;
+  /** Ends the loop with an `AbortError` (its `cause` the signal's reason), also while it waits for data. */
+  signal?: AbortSignal;
 }
+
+/** What `forEachLine` calls per line; return `false` to stop after this line. */
+export type LineCallback = (line: ReadOnlySequence) => boolean | void;
 
 const kDefaultMaxLineLength = 65536;
 const kLF = 0x0a;
 const kCR = 0x0d;
+/**
+ * A search for '\n' runs to the end of a segment's memory, not of its data. Where more than this
+ * many bytes follow the data (a ring segment's memory is the whole ring), the search gets a view
+ * that ends with the data, so a read without a newline never scans stale memory.
+ */
+const kMaxSearchSlack = 1024;
+const noBytes = new Uint8Array(0);
+
+// Buffer's indexOf takes any Uint8Array and searches natively: several times faster than
+// TypedArray.prototype.indexOf over the few dozen bytes between two newlines.
+const indexOfByte = Buffer.prototype.indexOf as (this: Uint8Array, value: number, byteOffset: number) => number;
+
+function checkedOptions(reader: PipeReader, options: ReadLinesOptions | undefined): { scanner: LineScanner; signal: AbortSignal | undefined } {
+  validateReader(reader);
+  if (options === undefined) return { scanner: new LineScanner(kDefaultMaxLineLength), signal: undefined };
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentTypeError('options', options, 'an object');
+  const maxLineLength = validateInteger('maxLineLength', options.maxLineLength ?? kDefaultMaxLineLength, 1);
+  return { scanner: new LineScanner(maxLineLength), signal: validateLoopSignal(options.signal) };
+}
 
 /**
- * The lines of a reader, split at `\n` (a `\r` before it is dropped), without copying: each line is a
- * sequence over the pipe's memory, valid until the next step. A final line without a terminator is
- * yielded at the end of the stream. A line longer than `maxLineLength` rejects with
- * ERR_FRAME_TOO_LARGE as soon as that is known, before the rest of it is buffered. The reader is not
+ * The lines of a reader, one step per line: `for await (const line of readLines(reader))`. Lines end
+ * at `\n` (a `\r` before it is dropped); each is a sequence over the pipe's memory, valid until the
+ * next step, so copy what you keep (`toString()`, `toUint8Array()`). A final line without a
+ * terminator is yielded at the end of the stream. A line longer than `maxLineLength` rejects with
+ * ERR_FRAME_TOO_LARGE as soon as that is known, before the rest of it is buffered. Leaving the loop
+ * (`break`, an error) consumes the lines handed out and leaves the rest examined. The reader is not
  * completed: the caller owns it. The arguments are checked at the call.
+ *
+ * Each line costs an await here. Where lines are small and many, `forEachLine` (a callback per line)
+ * or `readLineBatches` (one step per read) parse a whole read at once and await only for more data.
  */
-export function readLines(reader: PipeReader, options: ReadLinesOptions = {}): AsyncGenerator<ReadOnlySequence> {
-  validateReader(reader);
-  if (typeof options !== 'object' || options === null) throw new InvalidArgumentTypeError('options', options, 'an object');
-  return lines(reader, validateInteger('maxLineLength', options.maxLineLength ?? kDefaultMaxLineLength, 1));
+export function readLines(reader: PipeReader, options?: ReadLinesOptions): AsyncGenerator<ReadOnlySequence> {
+  const { scanner, signal } = checkedOptions(reader, options);
+  return items(reader, scanner, signal);
 }
 
-async function* lines(reader: PipeReader, maxLineLength: number): AsyncGenerator<ReadOnlySequence> {
-  // With a \r\n terminator, the \r is not part of the line: allow one byte for it while searching.
-  const longestRun = maxLineLength + 1;
-  for (;;) {
-    const result = await reader.read();
-    const buffer = result.buffer;
-    let rest = buffer;
-    try {
-      if (result.isCanceled) throw new ReadCanceledError();
-      for (;;) {
-        const newline = rest.positionOf(kLF);
-        if (newline === null) break;
-        // Built straight from the found position: no offset round trips, and the \r is the byte just before it.
-        const segment = newline.segment as SequenceSegment;
-        const crlf = newline.index > 0 ? segment.buffer[newline.index - 1] === kCR : byteBefore(rest, newline) === kCR;
-        let line = new ReadOnlySequence(rest.startSegment, rest.startIndex, segment, newline.index);
-        if (crlf) line = line.slice(0, line.length - 1);
-        if (line.length > maxLineLength) throw new FrameTooLargeError('A line', line.length, maxLineLength);
-        rest = new ReadOnlySequence(segment, newline.index + 1, rest.endSegment, rest.endIndex);
-        yield line;
+/**
+ * The lines of a reader, one step per read: each step yields every complete line of a read as an
+ * array, so a read of a thousand lines costs one await. The array is the same object every step,
+ * refilled, and its lines are valid until the next step: copy what you keep. Lines, limits, the
+ * final line and errors are as `readLines`; a failure found after some lines of a read is raised at
+ * the step after their batch. Leaving the loop consumes the batches handed out. The reader is not
+ * completed. The arguments are checked at the call.
+ */
+export function readLineBatches(reader: PipeReader, options?: ReadLinesOptions): AsyncGenerator<readonly ReadOnlySequence[]> {
+  const { scanner, signal } = checkedOptions(reader, options);
+  return itemBatches(reader, scanner, signal);
+}
+
+/**
+ * Calls `onLine` synchronously for each line, in order, and awaits only for more data: the fastest
+ * form, the one to pick unless a line's handling must await. A line is valid until `onLine` returns:
+ * copy what you keep. `onLine` returning `false` stops the loop after that line; the promise then
+ * resolves and the lines after it stay in the pipe, unexamined, so the reader's next read returns
+ * them at once. The promise resolves at the end of the stream; it rejects with what `onLine` threw
+ * (the line it threw on counts as consumed, the rest stays unexamined), with ERR_FRAME_TOO_LARGE for
+ * an oversize line (after the lines before it were handled), or with an `AbortError` when `signal`
+ * aborts. Lines, limits and the final line are as `readLines`. The reader is not completed: after
+ * the promise settles it may be read on. The arguments are checked at the call.
+ */
+export function forEachLine(reader: PipeReader, onLine: LineCallback, options?: ReadLinesOptions): Promise<void> {
+  const callback = validateCallback('onLine', onLine);
+  const { scanner, signal } = checkedOptions(reader, options);
+  return forEachItem(reader, scanner, callback, 'onLine', signal);
+}
+
+/**
+ * Finds the lines of one read after another, searching each segment's memory directly. It creates
+ * one sequence per line and nothing else per line; between reads it remembers how far the unfinished
+ * line was searched, so a long line is not searched again from its start on every read.
+ */
+class LineScanner implements ItemScanner {
+  readonly #maxLineLength: number;
+  #buffer: ReadOnlySequence = ReadOnlySequence.empty;
+  #completed = false;
+  // Where the current line starts: the consumed position.
+  #lineSegment: SequenceSegment | null = null;
+  #lineIndex = 0;
+  // The search: its segment, the index it goes on from, where the data ends there, the memory searched.
+  #segment: SequenceSegment | null = null;
+  #index = 0;
+  #end = 0;
+  #memory: Uint8Array = noBytes;
+  // The segment before the search's one that holds the line's last bytes so far, and the index of
+  // the last of them: a '\r' there and a '\n' at index 0 of the next segment are one terminator.
+  #before: SequenceSegment | null = null;
+  #beforeIndex = 0;
+  // Bytes from the line's start that the last read searched without finding a '\n'.
+  #searched = 0;
+
+  constructor(maxLineLength: number) {
+    this.#maxLineLength = maxLineLength;
+  }
+
+  begin(buffer: ReadOnlySequence, isCompleted: boolean): void {
+    this.#buffer = buffer;
+    this.#completed = isCompleted;
+    this.#lineSegment = buffer.startSegment;
+    this.#lineIndex = buffer.startIndex;
+    this.#before = null;
+    this.#enter(buffer.startSegment, buffer.startIndex);
+    // The buffer starts where the unfinished line did (it was consumed up to there, and nothing reads
+    // in between), so what was searched then holds no '\n'. A shorter buffer means a reader that
+    // does not keep that promise: search it all.
+    const searched = this.#searched;
+    this.#searched = 0;
+    if (searched > 0 && searched <= buffer.length) this.#skip(searched);
+  }
+
+  next(): ReadOnlySequence | null {
+    for (;;) {
+      const segment = this.#segment;
+      if (segment === null) return null;
+      if (this.#index < this.#end) {
+        const found = indexOfByte.call(this.#memory, kLF, this.#index);
+        if (found !== -1 && found < this.#end) return this.#lineEndingAt(segment, found);
       }
-      if (rest.length > longestRun || (result.isCompleted && rest.length > maxLineLength)) {
-        throw new FrameTooLargeError('A line', rest.length, maxLineLength);
+      if (segment === this.#buffer.endSegment) {
+        this.#index = this.#end;
+        return this.#rest();
       }
-      if (result.isCompleted) {
-        if (rest.length > 0) {
-          const last = rest;
-          rest = rest.slice(rest.length);
-          yield last;
-        }
-        return;
-      }
-    } finally {
-      reader.advanceTo(rest.start, buffer.end);
+      this.#step();
     }
   }
-}
 
-/** The byte before a position that starts its segment: the last byte of the segment before it, if any. */
-function byteBefore(sequence: ReadOnlySequence, position: SequencePosition): number {
-  let previous = -1;
-  let segment = sequence.startSegment;
-  let start = sequence.startIndex;
-  while (segment !== null && segment !== position.segment) {
-    if (segment.length > start) previous = segment.buffer[segment.length - 1]!;
-    segment = segment.next;
-    start = 0;
+  consumed(): SequencePosition {
+    const buffer = this.#buffer;
+    const segment = this.#lineSegment;
+    const index = this.#lineIndex;
+    if (segment === buffer.startSegment && index === buffer.startIndex) return buffer.start;
+    if (segment === buffer.endSegment && index === buffer.endIndex) return buffer.end;
+    return new SequencePosition(segment, index);
   }
-  return previous;
+
+  #lineEndingAt(segment: SequenceSegment, newline: number): ReadOnlySequence {
+    let endSegment = segment;
+    let endIndex = newline;
+    const lineSegment = this.#lineSegment!;
+    if (newline > (segment === lineSegment ? this.#lineIndex : 0)) {
+      if (segment.buffer[newline - 1] === kCR) endIndex--;
+    } else if (this.#before !== null) {
+      // The '\n' opens its segment: the line ends with the segment before (without its '\r').
+      endSegment = this.#before;
+      endIndex = this.#before.buffer[this.#beforeIndex] === kCR ? this.#beforeIndex : this.#beforeIndex + 1;
+    }
+    // A "\r\n" whose '\r' opens a segment: the line ends with the segment before, so a line within
+    // one segment is a single-segment sequence.
+    if (endIndex === 0 && endSegment === segment && segment !== lineSegment && this.#before !== null) {
+      endSegment = this.#before;
+      endIndex = this.#beforeIndex + 1;
+    }
+    const length = endSegment.runningIndex + endIndex - (lineSegment.runningIndex + this.#lineIndex);
+    if (length > this.#maxLineLength) throw new FrameTooLargeError('A line', length, this.#maxLineLength);
+    const line = new ReadOnlySequence(lineSegment, this.#lineIndex, endSegment, endIndex);
+    this.#lineSegment = segment;
+    this.#lineIndex = newline + 1;
+    this.#index = newline + 1;
+    this.#before = null;
+    return line;
+  }
+
+  /** No '\n' in the rest of the buffer: check its length; at the end of the stream it is the final line. */
+  #rest(): ReadOnlySequence | null {
+    const buffer = this.#buffer;
+    const lineSegment = this.#lineSegment!;
+    const length = buffer.endSegment!.runningIndex + buffer.endIndex - (lineSegment.runningIndex + this.#lineIndex);
+    // With a \r\n terminator the \r is not part of the line: one byte more may still end well.
+    if (length > this.#maxLineLength + 1 || (this.#completed && length > this.#maxLineLength)) {
+      throw new FrameTooLargeError('A line', length, this.#maxLineLength);
+    }
+    if (!this.#completed) {
+      this.#searched = length;
+      return null;
+    }
+    if (length === 0) return null;
+    const line = new ReadOnlySequence(lineSegment, this.#lineIndex, buffer.endSegment, buffer.endIndex);
+    this.#lineSegment = buffer.endSegment;
+    this.#lineIndex = buffer.endIndex;
+    return line;
+  }
+
+  /** Moves the search to the next segment (the current one is not the buffer's last). */
+  #step(): void {
+    const segment = this.#segment!;
+    if (segment === this.#lineSegment) {
+      // A line that would start at the very end of a segment starts at the next one instead, so a
+      // line within one segment is a single-segment sequence.
+      if (this.#lineIndex === this.#end) {
+        this.#lineSegment = segment.next;
+        this.#lineIndex = 0;
+      } else {
+        this.#before = segment;
+        this.#beforeIndex = this.#end - 1;
+      }
+    } else if (this.#end > 0) {
+      this.#before = segment;
+      this.#beforeIndex = this.#end - 1;
+    }
+    this.#enter(segment.next, 0);
+  }
+
+  #enter(segment: SequenceSegment | null, index: number): void {
+    this.#segment = segment;
+    this.#index = index;
+    if (segment === null) {
+      this.#end = 0;
+      this.#memory = noBytes;
+      return;
+    }
+    const end = segment === this.#buffer.endSegment ? this.#buffer.endIndex : segment.length;
+    const memory = segment.buffer;
+    this.#end = end;
+    this.#memory = memory.length - end > kMaxSearchSlack ? new Uint8Array(memory.buffer, memory.byteOffset, end) : memory;
+  }
+
+  #skip(count: number): void {
+    let left = count;
+    for (;;) {
+      const available = this.#end - this.#index;
+      if (left <= available || this.#segment === this.#buffer.endSegment) {
+        this.#index += Math.min(left, available);
+        return;
+      }
+      left -= available;
+      this.#index = this.#end;
+      this.#step();
+    }
+  }
 }
