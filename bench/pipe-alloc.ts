@@ -1,4 +1,4 @@
-// Allocation check for the 128 B loops of pipe-vs-streams, run by that suite as
+// Allocation check for loops of pipe-vs-streams, run by that suite as
 // `node --expose-gc dist/bench/pipe-alloc.js`; prints one JSON line (AllocationReport[]).
 // Approximate by design: it reads process.memoryUsage() between slices of 1,000 messages.
 import { constants, PerformanceObserver } from 'node:perf_hooks';
@@ -7,6 +7,8 @@ import type { CaseRunner } from './report.js';
 
 export interface AllocationReport {
   readonly name: string;
+  /** sync: only synchronous pipe calls; async: awaits read() and the flush; reference: not a Pipe. */
+  readonly ops: string;
   readonly iterations: number;
   /** V8 heap growth per message over the slices in which no GC ran. */
   readonly bytesPerMessage: number;
@@ -32,7 +34,7 @@ function fullGc(): void {
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-async function check(name: string, create: () => CaseRunner): Promise<AllocationReport> {
+async function check(name: string, ops: string, create: () => CaseRunner): Promise<AllocationReport> {
   const runner = create();
   await runner.run(WARMUP);
   await tick();
@@ -83,6 +85,7 @@ async function check(name: string, create: () => CaseRunner): Promise<Allocation
   await runner.close();
   return {
     name,
+    ops,
     iterations: ITERATIONS,
     bytesPerMessage: measured === 0 ? NaN : allocated / measured,
     minorGcs,
@@ -96,7 +99,7 @@ async function check(name: string, create: () => CaseRunner): Promise<Allocation
 async function main(): Promise<void> {
   const { allocationLoops } = await import('./pipe-vs-streams.js');
   const reports: AllocationReport[] = [];
-  for (const loop of allocationLoops) reports.push(await check(loop.name, loop.create));
+  for (const loop of allocationLoops) reports.push(await check(loop.name, loop.ops, loop.create));
   process.stdout.write(`${JSON.stringify(reports)}\n`);
 }
 

@@ -1,7 +1,7 @@
 export { MemoryPool, ReadOnlySequence, SequencePosition, SequenceReader } from './buffers/index.js';
 export type { MemoryPoolOptions, SequenceSegment } from './buffers/index.js';
 export { Pipe, PipeReader, PipeScheduler, PipeWriter } from './pipe/index.js';
-export type { ChunksOptions, DuplexPipe, FlushResult, OperationOptions, PipeOptions, ReadResult } from './pipe/index.js';
+export type { ChunksOptions, DuplexPipe, FlushResult, OperationOptions, PipeOptions, ReadResult, WriteOptions } from './pipe/index.js';
 export { channels, pendingOperations, type PendingOperation, type RingEndSnapshot, type RingSnapshot } from './diagnostics/index.js';
 export { PoolScheduler, ThreadScheduler, watchWorker } from './scheduling/index.js';
 export type { CloseOptions, PoolSchedulerOptions, ThreadSchedulerOptions } from './scheduling/index.js';

@@ -354,4 +354,28 @@ describe('H: segments, sizes and pooling', () => {
       pipe.reader.advanceTo(result.buffer.end);
     }
   });
+
+  it('H12 an empty write head after a full segment that swaps its block for a bigger one keeps its place: lengths and bytes stay right', async () => {
+    const pipe = new Pipe({ pauseWriterThreshold: 0 });
+    await pipe.writer.write(new Uint8Array(4096).fill(1));
+    // The first segment is full: getMemory links an empty head; a bigger hint swaps that head's block.
+    pipe.writer.getMemory(10);
+    const memory = pipe.writer.getMemory(10_000);
+    memory.fill(2, 0, 10_000);
+    pipe.writer.advance(10_000);
+    await pipe.writer.flush();
+    const result = await within(pipe.reader.read());
+    expect(segmentLengths(result.buffer)).toEqual([4096, 10_000]);
+    expect(result.buffer.length).toBe(14_096);
+    expect(result.buffer.getOffset(result.buffer.end)).toBe(14_096);
+    const at = result.buffer.getPosition(4100);
+    expect(result.buffer.slice(at).length).toBe(9996);
+    pipe.reader.advanceTo(at);
+    expect(pipe.length).toBe(9996);
+    const rest = await within(pipe.reader.read());
+    expect(rest.buffer.length).toBe(9996);
+    expect(rest.buffer.toUint8Array().every((b) => b === 2)).toBe(true);
+    pipe.reader.advanceTo(rest.buffer.end);
+    expect(pipe.length).toBe(0);
+  });
 });

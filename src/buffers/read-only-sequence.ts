@@ -5,6 +5,11 @@ import { SequencePosition } from './sequence-position.js';
 // ignoreBOM keeps a leading U+FEFF, as Buffer#toString does for a single segment.
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
+/** The start and end of the last two reads: enough for a reader that alternates between two segments. */
+const kRememberedPositions = 4;
+
+type Rewritable = { -readonly [K in 'startSegment' | 'startIndex' | 'endSegment' | 'endIndex' | 'length']: ReadOnlySequence[K] };
+
 /**
  * A read-only view over a chain of segments, from a start position to an end position (exclusive).
  * Nothing here copies bytes except `copyTo`, `toUint8Array` and `toString`.
@@ -36,6 +41,23 @@ export class ReadOnlySequence implements Iterable<Uint8Array> {
   #start: SequencePosition | undefined;
   #end: SequencePosition | undefined;
   #first: Uint8Array | undefined;
+  /** Where `#first` was cut from, so a reused sequence keeps it while its range starts the same. */
+  #firstSource: Uint8Array | null = null;
+  #firstFrom = 0;
+  #firstTo = 0;
+  /** Only on a reader's reused sequence: positions it handed out lately, handed out again when they match. */
+  #recent: SequencePosition[] | null = null;
+  #recentNext = 0;
+
+  /**
+   * @internal The one sequence a reader hands out for every read, rewritten by `reuse` (see
+   * `ReadResultSlot`). It never returns itself from `slice`, so a slice stays what it was.
+   */
+  static reusable(): ReadOnlySequence {
+    const sequence = new ReadOnlySequence(null, 0, null, 0);
+    sequence.#recent = [];
+    return sequence;
+  }
 
   /** @internal Pipes build sequences straight over their segments. */
   constructor(startSegment: SequenceSegment | null, startIndex: number, endSegment: SequenceSegment | null, endIndex: number) {
@@ -46,6 +68,27 @@ export class ReadOnlySequence implements Iterable<Uint8Array> {
     this.length = startSegment === null || endSegment === null
       ? 0
       : endSegment.runningIndex + endIndex - (startSegment.runningIndex + startIndex);
+  }
+
+  /**
+   * @internal Points a reusable sequence at a new range. Positions are values, never changed in place:
+   * one it handed out before is handed out again only when it names the same place, and a position a
+   * caller kept from an earlier read still names the place it named then.
+   */
+  reuse(startSegment: SequenceSegment | null, startIndex: number, endSegment: SequenceSegment | null, endIndex: number): this {
+    const self = this as Rewritable;
+    self.startSegment = startSegment;
+    self.startIndex = startIndex;
+    self.endSegment = endSegment;
+    self.endIndex = endIndex;
+    self.length = startSegment === null || endSegment === null
+      ? 0
+      : endSegment.runningIndex + endIndex - (startSegment.runningIndex + startIndex);
+    this.#start = this.#end = undefined;
+    if (this.#first !== undefined && (startSegment === null || startSegment.buffer !== this.#firstSource || startIndex !== this.#firstFrom || (startSegment === endSegment ? endIndex : startSegment.length) !== this.#firstTo)) {
+      this.#first = undefined;
+    }
+    return this;
   }
 
   get isEmpty(): boolean {
@@ -62,15 +105,36 @@ export class ReadOnlySequence implements Iterable<Uint8Array> {
     const segment = this.startSegment;
     if (segment === null) return emptyBytes;
     const end = segment === this.endSegment ? this.endIndex : segment.length;
-    return (this.#first = segment.buffer.subarray(this.startIndex, end));
+    const source = segment.buffer;
+    this.#firstSource = source;
+    this.#firstFrom = this.startIndex;
+    this.#firstTo = end;
+    return (this.#first = wholeOrView(source, this.startIndex, end));
   }
 
   get start(): SequencePosition {
-    return (this.#start ??= new SequencePosition(this.startSegment, this.startIndex));
+    return (this.#start ??= this.#position(this.startSegment, this.startIndex));
   }
 
   get end(): SequencePosition {
-    return (this.#end ??= new SequencePosition(this.endSegment, this.endIndex));
+    return (this.#end ??= this.#position(this.endSegment, this.endIndex));
+  }
+
+  #position(segment: SequenceSegment | null, index: number): SequencePosition {
+    const recent = this.#recent;
+    if (recent === null) return new SequencePosition(segment, index);
+    for (let i = 0; i < recent.length; i++) {
+      const position = recent[i]!;
+      if (position.segment === segment && position.index === index) return position;
+    }
+    const position = new SequencePosition(segment, index);
+    if (recent.length < kRememberedPositions) {
+      recent.push(position);
+    } else {
+      recent[this.#recentNext] = position;
+      this.#recentNext = (this.#recentNext + 1) % kRememberedPositions;
+    }
+    return position;
   }
 
   /** A sub-sequence from `start` to `end` (exclusive); numbers are offsets from this sequence's start. */
@@ -90,7 +154,7 @@ export class ReadOnlySequence implements Iterable<Uint8Array> {
       to = this.#check(end, 'end');
     }
     if (to.absolute < from.absolute) throw new InvalidArgumentValueError('end', end, 'must not be before start');
-    if (from.segment === this.startSegment && from.index === this.startIndex && to.segment === this.endSegment && to.index === this.endIndex) return this;
+    if (this.#recent === null && from.segment === this.startSegment && from.index === this.startIndex && to.segment === this.endSegment && to.index === this.endIndex) return this;
     return new ReadOnlySequence(from.segment, from.index, to.segment, to.index);
   }
 
@@ -166,7 +230,7 @@ export class ReadOnlySequence implements Iterable<Uint8Array> {
     let index = this.startIndex;
     while (segment !== null) {
       const last = segment === this.endSegment;
-      yield segment.buffer.subarray(index, last ? this.endIndex : segment.length);
+      yield wholeOrView(segment.buffer, index, last ? this.endIndex : segment.length);
       if (last) return;
       segment = segment.next;
       index = 0;
@@ -214,3 +278,11 @@ export class ReadOnlySequence implements Iterable<Uint8Array> {
 }
 
 const emptyBytes = new Uint8Array(0);
+
+/**
+ * `buffer[from, to)`: the buffer itself when that is all of it (no view to allocate, and a buffer
+ * handed to a pipe comes back as it went in), else a view.
+ */
+export function wholeOrView(buffer: Uint8Array, from: number, to: number): Uint8Array {
+  return from === 0 && to === buffer.length ? buffer : buffer.subarray(from, to);
+}

@@ -1,10 +1,9 @@
-import { ReadOnlySequence } from '../buffers/read-only-sequence.js';
 import { SequencePosition } from '../buffers/sequence-position.js';
 import { ChunkSegment } from '../buffers/sequence-segment.js';
 import { abortError, InvalidArgumentTypeError, PipeCompletedError, validateInteger } from '../errors/index.js';
 import { checkAdvanceOrder, positionOutsideLastRead } from '../pipe/advance-range.js';
 import { PipeReader } from '../pipe/pipe-reader.js';
-import { readResult, type ReadResult } from '../pipe/results.js';
+import { ReadResultSlot, type ReadResult } from '../pipe/results.js';
 import { openSource, type ChunkSource } from './chunk-source.js';
 
 export interface CreateReaderOptions {
@@ -47,6 +46,8 @@ class SourcePipeReader extends PipeReader {
   #cancel = false;
   /** Wakes a read that waits for the source. */
   #wake: (() => void) | null = null;
+  /** The one result of this reader, rewritten by each read. */
+  readonly #result = new ReadResultSlot();
 
   constructor(source: unknown, leaveOpen: boolean, pauseThreshold: number) {
     super();
@@ -144,8 +145,9 @@ class SourcePipeReader extends PipeReader {
     if (!canceled && !this.#ended && this.#end <= this.#examined) return null;
     this.#cancel = false;
     this.#lastReadEnd = this.#end;
-    const buffer = this.#head === null ? ReadOnlySequence.empty : new ReadOnlySequence(this.#head, this.#headIndex, this.#tail!, this.#tail!.length);
-    return readResult(buffer, canceled, this.#ended);
+    return this.#head === null
+      ? this.#result.empty(canceled, this.#ended)
+      : this.#result.over(this.#head, this.#headIndex, this.#tail!, this.#tail!.length, canceled, this.#ended);
   }
 
   async #wait(signal: AbortSignal | undefined): Promise<ReadResult> {

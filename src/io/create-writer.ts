@@ -86,6 +86,16 @@ class DestinationPipeWriter extends PipeWriter {
     return wantsMore ? flushResult(false, false) : this.#waitReady(signal);
   }
 
+  /** A transferred buffer goes to the destination as it is, after the bytes advanced before it. */
+  protected override writeTransferredCore(bytes: Uint8Array, signal: AbortSignal | undefined): FlushResult | Promise<FlushResult> {
+    if (bytes.length > 0 && !this.#destination.closed && this.#destination.error === undefined) {
+      this.#queueAdvanced();
+      this.#chunks.push(bytes);
+      this.#unflushed += bytes.length;
+    }
+    return this.flushCore(signal);
+  }
+
   protected cancelPendingFlushCore(): void {
     const cancel = this.#cancel;
     if (cancel !== null) cancel();
@@ -105,13 +115,18 @@ class DestinationPipeWriter extends PipeWriter {
     this.#flushedTo = this.#advancedTo = 0;
   }
 
-  /** Gives every advanced byte to the destination; false when it asked to wait. */
-  #handOver(): boolean {
+  /** Queues the bytes advanced into the block since it was last handed over; the block's rest stays for getMemory. */
+  #queueAdvanced(): void {
     const block = this.#block;
     if (block !== null && this.#advancedTo > this.#flushedTo) {
       this.#chunks.push(block.subarray(this.#flushedTo, this.#advancedTo));
       this.#flushedTo = this.#advancedTo;
     }
+  }
+
+  /** Gives every advanced byte to the destination; false when it asked to wait. */
+  #handOver(): boolean {
+    this.#queueAdvanced();
     let wantsMore = true;
     for (const chunk of this.#chunks) wantsMore = this.#destination.write(chunk);
     this.#chunks = [];

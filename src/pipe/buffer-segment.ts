@@ -3,7 +3,7 @@ import type { SequenceSegment } from '../buffers/sequence-segment.js';
 
 const noMemory = new Uint8Array(0);
 
-/** A pipe's segment: a rented block, how much of it is committed, and the next segment. */
+/** A pipe's segment: a rented block (or a transferred buffer), how much of it is committed, and the next segment. */
 export class BufferSegment implements SequenceSegment {
   buffer: Uint8Array = noMemory;
   /** Committed bytes (.NET's `End`); bytes advanced but not yet flushed are counted by the pipe. */
@@ -17,12 +17,23 @@ export class BufferSegment implements SequenceSegment {
     this.#pool = pool;
   }
 
-  /** Returns the block to its pool and clears the links, ready for the segment pool. */
-  resetMemory(): void {
+  /** Memory the caller handed over: read in place, never written by the pipe, never pooled. */
+  setTransferredMemory(view: Uint8Array): void {
+    this.buffer = view;
+    this.#pool = null;
+  }
+
+  /** Returns the block to its pool; the segment keeps its place in the chain (an empty head taking other memory). */
+  releaseMemory(): void {
     const pool = this.#pool;
     if (pool !== null) pool.return(this.buffer);
     this.#pool = null;
     this.buffer = noMemory;
+  }
+
+  /** Returns the block to its pool and clears the links, ready for the segment pool. */
+  resetMemory(): void {
+    this.releaseMemory();
     this.length = 0;
     this.next = null;
     this.runningIndex = 0;

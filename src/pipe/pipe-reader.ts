@@ -1,4 +1,4 @@
-import { ReadOnlySequence } from '../buffers/read-only-sequence.js';
+import { ReadOnlySequence, wholeOrView } from '../buffers/read-only-sequence.js';
 import { SequencePosition } from '../buffers/sequence-position.js';
 import type { SequenceSegment } from '../buffers/sequence-segment.js';
 import {
@@ -32,6 +32,13 @@ const enum ReadState {
  * says how far the reader consumed (memory the pipe may release) and examined (the next read waits
  * for bytes beyond it).
  *
+ * A result and its buffer are valid until the next `advanceTo` (or, after a canceled result, the next
+ * read): a reader may hand out the very same objects again, rewritten (the in-thread `Pipe` and
+ * `createReader` do; see `ReadResultSlot`), so a steady read allocates nothing. What outlives that:
+ * values read out of it (flags, lengths), copies (`buffer.toUint8Array()`, `buffer.toString()`,
+ * the chunks of `for await` and `chunks()`), positions (values, never changed in place), and slices
+ * (`buffer.slice(...)`, sequences of their own) for as long as their bytes are not consumed.
+ *
  * The contract lives here once: argument checks, the read state (idle, pending, result out),
  * completion and move checks, signal wiring and iteration. Implementations supply the `…Core`
  * methods, which run only after the checks passed.
@@ -49,7 +56,10 @@ export abstract class PipeReader implements AsyncIterable<Uint8Array> {
     if (this.#state === ReadState.Pending) this.#state = ReadState.Idle;
   };
 
-  /** Waits for data beyond what was examined, the writer's completion or a cancel. */
+  /**
+   * Waits for data beyond what was examined, the writer's completion or a cancel. When data is there
+   * already, it costs the one settled promise it returns.
+   */
   read(options?: OperationOptions): Promise<ReadResult> {
     const signal = validateSignal('options.signal', options?.signal);
     this.#beginRead();
@@ -79,7 +89,7 @@ export abstract class PipeReader implements AsyncIterable<Uint8Array> {
     return this.#deliver(result);
   }
 
-  /** The result at once, or null when there is nothing new (then no `advanceTo` is needed). */
+  /** The result at once, or null when there is nothing new (then no `advanceTo` is needed). Allocates nothing on a warm `Pipe`. */
   tryRead(): ReadResult | null {
     this.#beginRead();
     const result = this.tryReadCore();
@@ -285,7 +295,7 @@ export function* segmentsOf(sequence: ReadOnlySequence): Generator<[Uint8Array, 
   while (segment !== null) {
     const last = segment === sequence.endSegment;
     const end = last ? sequence.endIndex : segment.length;
-    if (end > index) yield [segment.buffer.subarray(index, end), last ? sequence.end : new SequencePosition(segment, end)];
+    if (end > index) yield [wholeOrView(segment.buffer, index, end), last ? sequence.end : new SequencePosition(segment, end)];
     if (last) return;
     segment = segment.next;
     index = 0;

@@ -8,7 +8,7 @@ import {
   validateSignal,
   WriteBeyondMemoryError,
 } from '../errors/index.js';
-import { settledFlush, settledFlushResult, type FlushResult, type OperationOptions } from './results.js';
+import { settledFlush, settledFlushResult, type FlushResult, type OperationOptions, type WriteOptions } from './results.js';
 
 const encoder = new TextEncoder();
 
@@ -67,11 +67,24 @@ export abstract class PipeWriter {
   }
 
   /**
-   * Hands all of `data` (strings as UTF-8) to the pipe and flushes. A canceled or aborted flush
-   * cancels the wait, never the data: every byte is still delivered, before anything written later.
+   * Hands all of `data` (strings as UTF-8) to the pipe, after the bytes advanced so far, and flushes.
+   * A canceled or aborted flush cancels the wait, never the data: every byte is still delivered,
+   * before anything written later.
+   *
+   * By default the bytes are copied: `data` is the caller's again as soon as `write` returns. With
+   * `{ transfer: true }` the caller hands the buffer over and stops using it (never writes to it
+   * again; in general never touches it again), as with a chunk given to a Node stream: then the
+   * in-thread `Pipe` links it as a segment without copying, and the reader's memory is that very
+   * buffer (a whole-buffer `result.buffer.first` is the object itself); `createWriter` passes it to
+   * its destination as it is; a `SharedPipe` copies it into the ring, the floor for memory another
+   * thread cannot see. The pipe never writes to a transferred buffer and never returns it to a pool;
+   * backpressure counts its bytes as any others.
    */
-  write(data: Uint8Array | string, options?: OperationOptions): Promise<FlushResult> {
+  write(data: Uint8Array | string, options?: WriteOptions): Promise<FlushResult> {
     this.checkUsable();
+    const transfer = options?.transfer ?? false;
+    if (typeof transfer !== 'boolean') throw new InvalidArgumentTypeError('options.transfer', transfer, 'a boolean');
+    if (transfer && !(data instanceof Uint8Array)) throw new InvalidArgumentTypeError('data', data, 'a Uint8Array when options.transfer is true (a string is always copied)');
     const bytes = toBytes(data);
     const signal = validateSignal('options.signal', options?.signal);
     if (this.#flushPending) throw new FlushPendingError();
@@ -79,7 +92,7 @@ export abstract class PipeWriter {
     this.#memoryLength = 0;
     let result: FlushResult | Promise<FlushResult>;
     try {
-      result = this.writeCore(bytes, signal);
+      result = transfer ? this.writeTransferredCore(bytes, signal) : this.writeCore(bytes, signal);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -154,6 +167,15 @@ export abstract class PipeWriter {
       offset += count;
     }
     return this.flushCore(signal);
+  }
+
+  /**
+   * `bytes` the caller handed over (`write(data, { transfer: true })`), then a flush. This default
+   * copies, as `writeCore` does: right for an end that cannot keep memory it does not own, such as a
+   * ring another thread reads. An end that can keep a reference (and never write to it) overrides it.
+   */
+  protected writeTransferredCore(bytes: Uint8Array, signal: AbortSignal | undefined): FlushResult | Promise<FlushResult> {
+    return this.writeCore(bytes, signal);
   }
 
   #deliver(result: FlushResult | Promise<FlushResult>): Promise<FlushResult> {

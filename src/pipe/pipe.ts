@@ -1,7 +1,6 @@
 import { MemoryPool } from '../buffers/memory-pool.js';
 import { channels, pipeName } from '../diagnostics/channels.js';
 import { trackPending } from '../diagnostics/pending-operations.js';
-import { ReadOnlySequence } from '../buffers/read-only-sequence.js';
 import { SequencePosition } from '../buffers/sequence-position.js';
 import {
   abortError,
@@ -15,7 +14,7 @@ import { PipeAwaitable, type Waiter } from './pipe-awaitable.js';
 import { resolvePipeOptions, type PipeOptions } from './pipe-options.js';
 import { PipeReader } from './pipe-reader.js';
 import { PipeWriter } from './pipe-writer.js';
-import { readResult, settledFlush, flushResult, type FlushResult, type ReadResult } from './results.js';
+import { ReadResultSlot, settledFlush, flushResult, type FlushResult, type ReadResult } from './results.js';
 
 const kMaxSegmentPoolSize = 256;
 
@@ -40,6 +39,8 @@ class PipeState {
   readonly #resumeWriterThreshold: number;
   readonly #minimumSegmentSize: number;
   readonly #segmentPool = new BufferSegmentStack(kMaxSegmentPoolSize);
+  /** The reader's one result, rewritten by each read. */
+  readonly #result = new ReadResultSlot();
 
   readonly #readerAwaitable = new PipeAwaitable<ReadResult>(false);
   readonly #writerAwaitable = new PipeAwaitable<FlushResult>(true);
@@ -253,6 +254,39 @@ class PipeState {
     return this.#commitAndFlush(signal);
   }
 
+  /** Links `bytes` the caller handed over as the next segment: no copy; the pipe only reads it. */
+  writeTransferred(bytes: Uint8Array, signal: AbortSignal | undefined): Promise<FlushResult> {
+    if (this.#readerCompleted) {
+      return this.#readerError !== undefined ? Promise.reject(this.#readerError) : settledFlush(false, true);
+    }
+    if (bytes.length > 0) {
+      const head = this.#writingHead;
+      if (head !== null && head.length + this.#writingHeadBytesBuffered === 0) {
+        // Nothing written to the head yet: it carries the buffer instead of its block.
+        head.releaseMemory();
+        head.setTransferredMemory(bytes);
+      } else {
+        const segment = this.#segmentPool.pop() ?? new BufferSegment();
+        segment.setTransferredMemory(bytes);
+        if (head === null) {
+          this.#writingHead = this.#readHead = this.#readTail = segment;
+          this.#readHeadIndex = this.#readTailIndex = 0;
+          this.#lastExaminedIndex = 0;
+        } else {
+          head.length += this.#writingHeadBytesBuffered;
+          head.setNext(segment);
+          this.#writingHead = segment;
+        }
+        this.#writingHeadBytesBuffered = 0;
+      }
+      // The segment is full: the next getMemory or write links a fresh block after it.
+      this.#writingHeadBytesBuffered = bytes.length;
+      this.#unflushedBytes += bytes.length;
+      this.#memoryView = null;
+    }
+    return this.#commitAndFlush(signal);
+  }
+
   cancelPendingFlush(): void {
     this.#schedule(this.#writerScheduler, this.#resumeFlush, this.#writerAwaitable.cancel());
   }
@@ -302,13 +336,13 @@ class PipeState {
     const isCompleted = this.#writerCompleted;
     const isCanceled = this.#readerAwaitable.observeCancellation();
     const head = this.#readHead;
-    const buffer = head === null || this.#readTail === null
-      ? ReadOnlySequence.empty
-      : new ReadOnlySequence(head, this.#readHeadIndex, this.#readTail, this.#readTailIndex);
-    this.#lastReadEnd = this.#readTail === null ? 0 : this.#readTail.runningIndex + this.#readTailIndex;
+    const tail = this.#readTail;
+    this.#lastReadEnd = tail === null ? 0 : tail.runningIndex + this.#readTailIndex;
     this.#operation |= isCanceled ? Operation.ReadingTentative : Operation.Reading;
     this.#minimumReadBytes = 0;
-    return readResult(buffer, isCanceled, isCompleted);
+    return head === null || tail === null
+      ? this.#result.empty(isCanceled, isCompleted)
+      : this.#result.over(head, this.#readHeadIndex, tail, this.#readTailIndex, isCanceled, isCompleted);
   }
 
   #completeRead(waiter: Waiter<ReadResult>): void {
@@ -411,8 +445,9 @@ class PipeState {
       this.#writingHeadBytesBuffered = 0;
     }
     if (head.length === 0) {
-      // Nothing written to the head yet: swap its block for a bigger one instead of linking an empty segment.
-      head.resetMemory();
+      // Nothing written to the head yet: swap its block for a bigger one instead of linking an empty
+      // segment. It keeps its running index: it may follow segments that hold data.
+      head.releaseMemory();
       this.#rentMemory(head, sizeHint);
     } else {
       const segment = this.#allocateSegment(sizeHint);
@@ -440,7 +475,9 @@ class PipeState {
 
   #freeMemory(): Uint8Array {
     const head = this.#writingHead!;
-    return head.buffer.subarray(head.length + this.#writingHeadBytesBuffered);
+    const start = head.length + this.#writingHeadBytesBuffered;
+    // A fresh block is handed out whole: no view to allocate.
+    return start === 0 ? head.buffer : head.buffer.subarray(start);
   }
 
   #moveReadHeadPast(segment: BufferSegment): BufferSegment | null {
@@ -547,6 +584,10 @@ class DefaultPipeWriter extends PipeWriter {
 
   protected override writeCore(bytes: Uint8Array, signal: AbortSignal | undefined): Promise<FlushResult> {
     return this.#state.write(bytes, signal);
+  }
+
+  protected override writeTransferredCore(bytes: Uint8Array, signal: AbortSignal | undefined): Promise<FlushResult> {
+    return this.#state.writeTransferred(bytes, signal);
   }
 
   protected cancelPendingFlushCore(): void {

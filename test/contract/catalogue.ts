@@ -6,6 +6,7 @@ import { getMemoryCases } from './get-memory.contract.js';
 import { applies, type ContractCase } from './harness.js';
 import { forwardingPipeImplementation, implementations, type Implementation } from './implementations.js';
 import { misuseCases } from './misuse.contract.js';
+import { transferCases } from './transfer.contract.js';
 import { readAtLeastCases } from './read-at-least.contract.js';
 import { visibilityCases } from './visibility.contract.js';
 
@@ -25,6 +26,7 @@ export const catalogue: readonly CatalogueGroup[] = [
   { cases: completionCases, over: implementations },
   { cases: readAtLeastCases, over: [...implementations, forwardingPipeImplementation] },
   { cases: getMemoryCases, over: implementations },
+  { cases: transferCases, over: implementations },
 ];
 
 /** The implementations in the order of CASES.md's columns. */

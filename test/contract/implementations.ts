@@ -13,6 +13,7 @@ import {
   type FlushResult,
   type OperationOptions,
   type ReadResult,
+  type WriteOptions,
 } from '../../dist/src/index.js';
 import { fromShape, toShape, type FarCommand, type FarRead, type FarReply } from '../../dist/test/fixtures/contract-wire.js';
 import { ForwardingReader, settleTurns, TrackingPool } from '../helpers.js';
@@ -94,7 +95,7 @@ export interface ContractWriter {
   getMemory(sizeHint?: number): Uint8Array;
   advance(bytes: number): void;
   flush(options?: OperationOptions): Promise<FlushResult>;
-  write(data: Uint8Array | string, options?: OperationOptions): Promise<FlushResult>;
+  write(data: Uint8Array | string, options?: WriteOptions): Promise<FlushResult>;
   cancelPendingFlush(): void;
   complete(error?: Error): void;
   readonly unflushedBytes: number;
@@ -500,9 +501,11 @@ class FarWriter implements ContractWriter {
     return this.#channel.call({ op: 'flush', end: this.#channel.end }, options?.signal) as Promise<FlushResult>;
   }
 
-  write(data: Uint8Array | string, options?: OperationOptions): Promise<FlushResult> {
+  write(data: Uint8Array | string, options?: WriteOptions): Promise<FlushResult> {
     this.#unflushed = 0;
-    return this.#channel.call({ op: 'write', end: this.#channel.end, bytes: Uint8Array.from(bytesOf(data)) }, options?.signal) as Promise<FlushResult>;
+    // The far end gets a copy either way (a message copies); with transfer it hands that copy over.
+    const transfer = options?.transfer === true ? { transfer: true } : {};
+    return this.#channel.call({ op: 'write', end: this.#channel.end, bytes: Uint8Array.from(bytesOf(data)), ...transfer }, options?.signal) as Promise<FlushResult>;
   }
 
   cancelPendingFlush(): void {
