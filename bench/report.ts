@@ -10,6 +10,8 @@ export interface SuiteOptions {
   readonly timeMs: number;
   /** Warm-up budget per task and run, in ms. */
   readonly warmupMs: number;
+  /** Size of a generated input in MB, for the suites that compress one (`--mb=N`); each has its default. */
+  readonly inputMB?: number;
 }
 
 export interface Suite {

@@ -1,4 +1,4 @@
-// Benchmark runner: `npm run bench [-- <filter>...] [--runs=N] [--time=MS] [--warmup=MS] [--list]`.
+// Benchmark runner: `npm run bench [-- <filter>...] [--runs=N] [--time=MS] [--warmup=MS] [--mb=N] [--list]`.
 // A filter selects the suites whose name contains it (e.g. `npm run bench -- pipe`).
 // New suites: add a file exporting `suite: Suite` and list it below.
 import { availableParallelism, cpus } from 'node:os';
@@ -10,13 +10,14 @@ const suites: ReadonlyArray<{ readonly name: string; readonly load: () => Promis
   { name: 'ring-throughput', load: async () => (await import('./ring-throughput.js')).suite },
   { name: 'ring-latency', load: async () => (await import('./ring-latency.js')).suite },
   { name: 'resp-server', load: async () => (await import('./resp-server.js')).suite },
+  { name: 'pgzip', load: async () => (await import('./pgzip.js')).suite },
 ];
 
 class UsageError extends Error {}
 
 function parseArgs(argv: readonly string[]): { filters: string[]; options: SuiteOptions; list: boolean } {
   const filters: string[] = [];
-  const options = { runs: 5, timeMs: 300, warmupMs: 100 };
+  const options: { runs: number; timeMs: number; warmupMs: number; inputMB?: number } = { runs: 5, timeMs: 300, warmupMs: 100 };
   let list = false;
   for (const arg of argv) {
     const match = /^--(\w+)=(\d+)$/.exec(arg);
@@ -25,6 +26,7 @@ function parseArgs(argv: readonly string[]): { filters: string[]; options: Suite
       if (match[1] === 'runs' && value >= 1) options.runs = value;
       else if (match[1] === 'time' && value >= 1) options.timeMs = value;
       else if (match[1] === 'warmup') options.warmupMs = value;
+      else if (match[1] === 'mb' && value >= 1) options.inputMB = value;
       else throw new UsageError(`unknown or invalid option ${arg}`);
     } else if (arg === '--list') {
       list = true;
@@ -63,7 +65,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof UsageError) console.error(`${error.message}\nusage: npm run bench [-- <suite filter>...] [--runs=N] [--time=MS] [--warmup=MS] [--list]`);
+  if (error instanceof UsageError) console.error(`${error.message}\nusage: npm run bench [-- <suite filter>...] [--runs=N] [--time=MS] [--warmup=MS] [--mb=N] [--list]`);
   else console.error(error);
   process.exitCode = 1;
 });

@@ -3,8 +3,8 @@ export type { MemoryPoolOptions, SequenceSegment } from './buffers/index.js';
 export { Pipe, PipeReader, PipeScheduler, PipeWriter } from './pipe/index.js';
 export type { ChunksOptions, DuplexPipe, FlushResult, OperationOptions, PipeOptions, ReadResult, WriteOptions } from './pipe/index.js';
 export { channels, pendingOperations, type PendingOperation, type RingEndSnapshot, type RingSnapshot } from './diagnostics/index.js';
-export { PoolScheduler, ThreadScheduler, watchWorker } from './scheduling/index.js';
-export type { CloseOptions, PoolSchedulerOptions, ThreadSchedulerOptions } from './scheduling/index.js';
+export { move, PoolScheduler, ThreadScheduler, watchWorker } from './scheduling/index.js';
+export type { CloseOptions, Moved, PoolSchedulerOptions, RunOptions, TaskContext, ThreadSchedulerOptions } from './scheduling/index.js';
 export { createDuplexPair, isSharedPipeHandle, SharedPipe, SharedPipeReader, SharedPipeWriter } from './ring/index.js';
 export type { RingStats, SharedPipeHandle, SharedPipeOptions } from './ring/index.js';
 export {

@@ -8,6 +8,7 @@ import { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compress as compressMember, memberRoom } from '../dist/examples/pgzip/compress.js';
 import { pgzip, type PgzipResult } from '../dist/examples/pgzip/pgzip.js';
 import { randomChunks, seededRandom, within } from './helpers.js';
 
@@ -108,11 +109,12 @@ async function expectDecompressesTo(gz: Buffer, expected: Buffer): Promise<void>
   }
 }
 
-/** What pgzip must write: one independent gzip member per chunk, in input order. */
+/** What pgzip must write: one independent gzip member per chunk, in input order, as its compressor documents it. */
 function expectedMembers(data: Buffer, chunkSize: number, level: number): Buffer {
-  if (data.length === 0) return gzipSync(Buffer.alloc(0), { level });
+  const member = (chunk: Buffer): Buffer => gzipSync(chunk, { level, chunkSize: memberRoom(chunk.length) });
+  if (data.length === 0) return member(Buffer.alloc(0));
   const members: Buffer[] = [];
-  for (let at = 0; at < data.length; at += chunkSize) members.push(gzipSync(data.subarray(at, at + chunkSize), { level }));
+  for (let at = 0; at < data.length; at += chunkSize) members.push(member(data.subarray(at, at + chunkSize)));
   return Buffer.concat(members);
 }
 
@@ -200,6 +202,37 @@ describe('Z1 pgzip output decompresses byte-exact', () => {
     expect(sink.stream.writableEnded).toBe(false);
     sink.stream.end();
     expect(gunzipSync(sink.bytes()).toString()).toBe('hello');
+  });
+});
+
+describe('Z4 chunks move, they are not copied twice', () => {
+  it('Z4a compress() returns its member moved: a view of zlib\'s own output buffer, at offset 0, that buffer in the transfer list', () => {
+    for (const size of [0, 1, 5000, MB]) {
+      const chunk = new Uint8Array(data.subarray(0, size));
+      const moved = compressMember({ chunk, level: 6 });
+      expect(moved.value.byteOffset).toBe(0);
+      expect(moved.value.buffer.byteLength).toBe(memberRoom(size));
+      expect(moved.transferList).toEqual([moved.value.buffer]);
+      expect(gunzipSync(moved.value).equals(Buffer.from(chunk))).toBe(true);
+    }
+  });
+
+  it('Z4b the source\'s own buffers are never moved away: each chunk is copied once, and the copy moves', async () => {
+    // Pieces of exactly one chunk (a chunk is then one whole piece, the case a shortcut would move
+    // as it is) and pieces of odd sizes (a chunk spans several).
+    const chunkSize = 131072;
+    const input = data.subarray(0, 4 * chunkSize + 600_000);
+    const sizes = [chunkSize, chunkSize, chunkSize, chunkSize, 50_000, 250_000, 300_000];
+    const given: Uint8Array[] = [];
+    for (let at = 0, i = 0; at < input.length; at += sizes[i++]!) given.push(new Uint8Array(input.subarray(at, at + sizes[i]!)));
+    const sink = collector();
+    const source = (async function* (): AsyncGenerator<Uint8Array> {
+      yield* given;
+    })();
+    await within(pgzip(source, sink.stream, { threads: 2, chunkSize }), 30_000, 'pgzip');
+    await expectDecompressesTo(sink.bytes(), Buffer.from(input));
+    expect(given.map((piece) => piece.length)).toEqual(sizes);
+    expect(Buffer.concat(given).equals(input)).toBe(true);
   });
 });
 

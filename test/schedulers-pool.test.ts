@@ -6,6 +6,7 @@ import { PoolScheduler, ReadPendingError, SharedPipe, ThreadpipeError, type Pool
 import { fnv1aOf, raiseFlag, seededBytes, sendSeeded, waitForFlag } from '../dist/test/fixtures/sched-data.js';
 import type { ParseResult } from '../dist/test/fixtures/sched-tasks.js';
 import { peek, within, quiet, flags } from './helpers.js';
+import { transferCases } from './scheduler-transfer-cases.js';
 
 const tasks = new URL('../dist/test/fixtures/sched-tasks.js', import.meta.url);
 
@@ -247,5 +248,24 @@ describe('PS close', () => {
     expect(values.map((v) => v.value)).toEqual([1, 2, 3]);
     await within(closing, 10_000);
     expect((await rejection(p.run('whoAmI'))).code).toBe('ERR_SCHEDULER_CLOSED');
+  });
+});
+
+transferCases('PoolScheduler', () => pool());
+
+describe('PS transferList on a queued task', () => {
+  it('PS15 a task waiting for a busy thread has its listed buffer detached at run() all the same; it later sees every byte', async () => {
+    const p = pool({ minThreads: 1, maxThreads: 1, concurrentTasksPerThread: 1 });
+    const gate = flags(1);
+    cleanup().signal.addEventListener('abort', () => raiseFlag(gate, 0));
+    const holding = quiet(p.run('waitGate', { gate, value: 'held' }));
+    const bytes = seededBytes(310, 50_000) as Uint8Array<ArrayBuffer>;
+    const checksum = fnv1aOf(bytes);
+    const queued = quiet(p.run<{ checksums: number[] }>('digest', { parts: [bytes] }, { transferList: [bytes.buffer] }));
+    expect(bytes.buffer.byteLength).toBe(0);
+    expect((await peek(queued)).state).toBe('pending');
+    raiseFlag(gate, 0);
+    expect((await within(holding, 10_000)).value).toBe('held');
+    expect((await within(queued, 10_000)).checksums).toEqual([checksum]);
   });
 });

@@ -13,6 +13,7 @@ import {
 import { fnv1aOf, raiseFlag, seededBytes, sendSeeded, waitForFlag } from '../dist/test/fixtures/sched-data.js';
 import type { ParseResult } from '../dist/test/fixtures/sched-tasks.js';
 import { peek, within, rejection, quiet, flags } from './helpers.js';
+import { transferCases } from './scheduler-transfer-cases.js';
 
 const tasks = new URL('../dist/test/fixtures/sched-tasks.js', import.meta.url);
 
@@ -345,3 +346,5 @@ describe('TS data', () => {
     expect(fnv1aOf(a)).not.toBe(fnv1aOf(seededBytes(6, 4096)));
   });
 });
+
+transferCases('ThreadScheduler', () => scheduler());

@@ -1,8 +1,25 @@
 // The pool tasks of pgzip: one chunk in, one complete gzip member out; and the warm-up rendezvous.
 import { gzipSync } from 'node:zlib';
+import { move, type Moved } from 'threadpipe';
 
-export function compress(args: { chunk: Uint8Array; level: number }): Uint8Array {
-  return gzipSync(args.chunk, { level: args.level });
+/** Bytes zlib's worst case adds to a member (stored blocks, header, trailer), with room to spare. */
+const kMemberOverhead = 1024;
+
+/**
+ * zlib's output buffer for a chunk of `length` bytes: big enough for the whole member, so zlib hands
+ * back a view of it rather than joining pieces (a copy); at least Node's pool size, so it is never a
+ * slice of the shared pool, which could not move. Levels 1–9 give the same bytes whatever the
+ * buffer; level 0 cuts its stored blocks where the buffer ends, so the member is the one
+ * `gzipSync(chunk, { level, chunkSize: memberRoom(chunk.length) })` gives.
+ */
+export function memberRoom(length: number): number {
+  return Math.max(Buffer.poolSize, length + (length >>> 8) + kMemberOverhead);
+}
+
+/** One chunk to one gzip member, whose buffer moves back to the caller: the member travels without a copy. */
+export function compress(args: { chunk: Uint8Array; level: number }): Moved<Uint8Array> {
+  const { chunk, level } = args;
+  return move(gzipSync(chunk, { level, chunkSize: memberRoom(chunk.length) }));
 }
 
 /**

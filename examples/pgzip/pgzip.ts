@@ -22,6 +22,15 @@ export interface PgzipResult {
 
 const compressModule = new URL('./compress.js', import.meta.url);
 
+/**
+ * Chunks handed to each thread ahead of the one it compresses: when it finishes a member it starts
+ * the next at once instead of waiting for the main thread (busy reading and writing, or not even
+ * scheduled on a machine with as many cores as compressing threads) to hand it one.
+ */
+const kQueuedPerThread = 1;
+/** Chunks in flight per thread: the one compressing, the one queued at it, one more waiting for whichever thread frees first. */
+const kInFlightPerThread = kQueuedPerThread + 2;
+
 export async function pgzip(
   source: NodeJS.ReadableStream | AsyncIterable<Uint8Array>,
   destination: NodeJS.WritableStream,
@@ -34,13 +43,13 @@ export async function pgzip(
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
   if (!Number.isInteger(chunkSize) || chunkSize < 1024) throw new RangeError(`chunkSize must be an integer >= 1024, got ${chunkSize}`);
   const startup = performance.now();
-  const pool = new PoolScheduler(compressModule, { minThreads: threads, maxThreads: threads });
+  const pool = new PoolScheduler(compressModule, { minThreads: threads, maxThreads: threads, concurrentTasksPerThread: 1 + kQueuedPerThread });
   const arrived = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
   await Promise.all(Array.from({ length: threads }, () => pool.run('rendezvous', { arrived, parties: threads, timeoutMs: 30_000 })));
   const started = performance.now();
   const reader = createReader(source as NodeJS.ReadableStream, { pauseThreshold: chunkSize * 2, leaveOpen: true });
   const writer = createWriter(destination, { leaveOpen: true });
-  // Members are written strictly in input order; at most twice as many chunks as threads are in flight.
+  // Members are written strictly in input order, with a bounded number of chunks in flight.
   const inFlight: Promise<Uint8Array>[] = [];
   let bytesIn = 0;
   let bytesOut = 0;
@@ -57,12 +66,15 @@ export async function pgzip(
       const buffer = result.buffer;
       const take = Math.min(buffer.length, chunkSize);
       if (take > 0) {
-        const chunk = buffer.slice(0, take).toUint8Array();
+        // The one copy of the input: out of the reader's segments into a buffer of the chunk's own,
+        // which moves to the compressing thread (transferList) instead of being copied again.
+        const chunk = new Uint8Array(take);
+        buffer.slice(0, take).copyTo(chunk);
         reader.advanceTo(buffer.getPosition(take));
         bytesIn += take;
         chunks++;
-        inFlight.push(pool.run<Uint8Array>('compress', { chunk, level }));
-        if (inFlight.length >= threads * 2) await writeNext();
+        inFlight.push(pool.run<Uint8Array>('compress', { chunk, level }, { transferList: [chunk.buffer] }));
+        if (inFlight.length >= threads * kInFlightPerThread) await writeNext();
       } else {
         reader.advanceTo(buffer.end);
       }

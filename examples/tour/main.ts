@@ -10,6 +10,7 @@ import { gunzipSync, createGzip } from 'node:zlib';
 import { threadId } from 'node:worker_threads';
 import { ThreadScheduler } from 'threadpipe';
 import { pgzip } from '../pgzip/pgzip.js';
+import { jsonLogLines } from '../pgzip/workload.js';
 import { report as mainThreadReport } from '../resp-server/handler.js';
 import { startServer } from '../resp-server/server.js';
 import { CommandLine } from '../shared/args.js';
@@ -65,30 +66,9 @@ async function respMode(threads: 0 | 1, client: ThreadScheduler): Promise<Row> {
   };
 }
 
-function workload(bytes: number): Uint8Array {
-  // JSON log lines drawn from a 5,000-word vocabulary: compresses about 3:1, like real logs, so
-  // the time goes into compression rather than into moving chunks between threads.
-  let seed = 42;
-  const next = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0);
-  const letters = 'abcdefghijklmnopqrstuvwxyz';
-  const vocabulary = Array.from({ length: 5000 }, () => Array.from({ length: 2 + (next() % 8) }, () => letters[next() % 26]).join(''));
-  const levels = ['info', 'warn', 'error', 'debug'];
-  // Encoded line by line into the final buffer: no 48 MB string for the collector to trace while
-  // the compressors run.
-  const data = new Uint8Array(bytes);
-  const encoder = new TextEncoder();
-  let size = 0;
-  for (let n = 0; size < bytes; n++) {
-    const words = Array.from({ length: 3 + (next() % 10) }, () => vocabulary[next() % vocabulary.length]).join(' ');
-    const line = `{"ts":${1_700_000_000_000 + n},"level":"${levels[next() % 4]}","user":${next() % 100000},"msg":"${words}"}\n`;
-    size += encoder.encodeInto(line, data.subarray(size)).written;
-  }
-  return data;
-}
-
 async function gzipRows(): Promise<Row[]> {
   say(`• pgzip: generating ${megabytes} MB… `);
-  const data = workload(megabytes * 1e6);
+  const data = jsonLogLines(megabytes * 1e6);
   const chunks = (async function* () {
     for (let offset = 0; offset < data.length; offset += 1 << 20) yield data.subarray(offset, offset + (1 << 20));
   })();

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { MessageChannel } from 'node:worker_threads';
+import { MessageChannel, type TransferListItem } from 'node:worker_threads';
 import type { Piscina } from 'piscina';
 import {
   abortError,
@@ -8,15 +8,13 @@ import {
   SchedulerClosedError,
   SchedulerDestroyedError,
   validateInteger,
-  validateSignal,
 } from '../errors/index.js';
 import { deserializeError } from '../errors/serialization.js';
-import type { OperationOptions } from '../pipe/results.js';
 import { channels } from '../diagnostics/channels.js';
 import type { PoolOutcome, PoolTask, TaskControl, TaskReport } from './host-messages.js';
 import { moveEnds, type MovedEnd } from '../ring/movable.js';
 import { moduleUrl, validateExportName } from './module-url.js';
-import { AbortEscalation, destroyAfter, kAnsweredGraceMs, kMaxTimerMs, validateCloseOptions, type CloseOptions } from './run-control.js';
+import { AbortEscalation, destroyAfter, kAnsweredGraceMs, kMaxTimerMs, runRequest, sendFailure, validateCloseOptions, type CloseOptions, type RunOptions } from './run-control.js';
 import { newThreadLink } from '../ring/thread-links.js';
 
 export interface PoolSchedulerOptions {
@@ -87,13 +85,27 @@ export class PoolScheduler {
   }
 
   /** See ThreadScheduler.run: the same contract, on whichever pool thread takes the task. */
-  run<T>(exportName: string, args?: unknown, options?: OperationOptions): Promise<T> {
+  run<T>(exportName: string, args?: unknown, options?: RunOptions): Promise<T> {
     validateExportName(exportName);
-    const signal = validateSignal('options.signal', options?.signal);
+    const request = runRequest(args, options);
+    const signal = request.signal;
     if (this.#stopped) return Promise.reject(new SchedulerClosedError());
     if (signal?.aborted) return Promise.reject(abortError(signal));
     const moved: MovedEnd[] = [];
-    const movedArgs = moveEnds(args, moved);
+    let movedArgs = moveEnds(request.args, moved);
+    let transferList = request.transferList;
+    if (transferList.length > 0) {
+      // piscina posts a task only when a thread is free: moved here and now, the listed objects are
+      // detached when run() returns, as on a ThreadScheduler, and a bad one is refused at once.
+      // Moving is not copying: the second transfer, to the thread, takes the same memory along.
+      try {
+        ({ args: movedArgs, transferList } = structuredClone({ args: movedArgs, transferList }, { transfer: transferList }));
+      } catch (error) {
+        const failure = sendFailure(error, transferList);
+        for (const end of moved) end.abandon(failure as Error);
+        return Promise.reject(failure);
+      }
+    }
     const { port1, port2 } = new MessageChannel();
     // A link for the pool thread, which keeps the first one it gets: its ends are watched for as long
     // as it lives. Once every thread the pool can have is linked, tasks travel without one.
@@ -133,7 +145,8 @@ export class PoolScheduler {
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#inFlight.add(fail);
-      (this.#pool.run(task, { transferList: link === undefined ? [port2] : [port2, link.port] }) as Promise<PoolOutcome>).then(
+      const ports: TransferListItem[] = link === undefined ? [port2] : [port2, link.port];
+      (this.#pool.run(task, { transferList: transferList.length === 0 ? ports : [...ports, ...transferList] }) as Promise<PoolOutcome>).then(
         (outcome) => {
           if (outcome.ok) return settle(undefined, outcome.value);
           const error = deserializeError(outcome.error);

@@ -2,10 +2,12 @@
 // thread. Aborts arrive on a port, so an aborted task is canceled cooperatively and its thread lives on.
 import type { MessagePort } from 'node:worker_threads';
 import { threadId } from 'node:worker_threads';
+import { move as piscinaMove } from 'piscina';
 import { serializeError } from '../errors/serialization.js';
 import type { PoolOutcome, PoolTask, TaskControl, TaskReport } from '../scheduling/host-messages.js';
 import { adoptLink, hasLink } from '../ring/thread-links.js';
 import { runTask } from './task-runner.js';
+import { move } from './transfer.js';
 
 export type { PoolOutcome, PoolTask };
 
@@ -21,7 +23,10 @@ export default async function poolTask(task: PoolTask): Promise<PoolOutcome> {
   });
   port.postMessage({ type: 'started', threadId, linked: hasLink() } satisfies TaskReport);
   try {
-    return { ok: true, value: await runTask(task.module, task.exportName, task.args, controller.signal) };
+    const { value, transferList } = await runTask(task.module, task.exportName, task.args, controller.signal);
+    const outcome: PoolOutcome = { ok: true, value };
+    // piscina sends a result with a transfer list when its own move() marked it; ours has the shape it takes.
+    return transferList.length === 0 ? outcome : (piscinaMove(move(outcome, transferList) as never) as unknown as PoolOutcome);
   } catch (error) {
     return { ok: false, error: serializeError(error) };
   } finally {

@@ -1,5 +1,8 @@
-import { InvalidArgumentTypeError, validateInteger } from '../errors/index.js';
+import type { TransferListItem } from 'node:worker_threads';
+import { InvalidArgumentTypeError, validateInteger, validateSignal, validateTransferList } from '../errors/index.js';
+import type { OperationOptions } from '../pipe/results.js';
 import type { MovedEnd } from '../ring/movable.js';
+import { sendable, unwrapMoved } from './transfer.js';
 
 /**
  * How long an aborted run's thread has to show that its event loop got the abort. A thread that
@@ -89,4 +92,45 @@ export function destroyAfter(closing: Promise<void>, timeout: number | undefined
   const timer = setTimeout(destroy, timeout);
   const clear = (): void => clearTimeout(timer);
   closing.then(clear, clear);
+}
+
+export interface RunOptions extends OperationOptions {
+  /**
+   * Objects in the arguments to move to the task's thread rather than copy, as `postMessage` takes
+   * them: ArrayBuffers (the buffer itself, not a view), MessagePorts, other transferables. Once
+   * run() has returned they are detached here, whether the task starts at once or waits for a
+   * pool thread; when run() rejects at once (closed scheduler, aborted signal, bad arguments)
+   * nothing has moved.
+   */
+  transferList?: readonly TransferListItem[];
+}
+
+/** A run's arguments, signal and transfer list, checked; arguments from `move()` are unwrapped. */
+export interface RunRequest {
+  readonly args: unknown;
+  readonly signal: AbortSignal | undefined;
+  readonly transferList: TransferListItem[];
+}
+
+export function runRequest(args: unknown, options: unknown): RunRequest {
+  if (options !== undefined && (typeof options !== 'object' || options === null)) throw new InvalidArgumentTypeError('options', options, 'an object');
+  const { signal, transferList } = (options ?? {}) as RunOptions;
+  const checkedSignal = validateSignal('options.signal', signal);
+  const listed = transferList === undefined ? [] : validateTransferList('options.transferList', transferList);
+  const moved = unwrapMoved(args, 'args');
+  // An object both in move()'s list and in options.transferList moves once: postMessage refuses a list naming it twice.
+  const extra = listed.filter((item) => !moved.transferList.includes(item));
+  return { args: moved.value, signal: checkedSignal, transferList: sendable(moved.transferList.length === 0 ? [...listed] : [...moved.transferList, ...extra]) };
+}
+
+/**
+ * What a failed send rejects with: Node's own error, except that an object of the transfer list
+ * that cannot be transferred (seen only by postMessage) is reported against the option, with Node's
+ * error as the cause.
+ */
+export function sendFailure(error: unknown, transferList: readonly TransferListItem[]): unknown {
+  if ((error as { code?: unknown } | null)?.code !== 'ERR_INVALID_TRANSFER_OBJECT') return error;
+  const refused = new InvalidArgumentTypeError('options.transferList', transferList, 'a list of transferable objects (ArrayBuffer, MessagePort, FileHandle, web streams)');
+  Object.defineProperty(refused, 'cause', { value: error, configurable: true, writable: true });
+  return refused;
 }

@@ -1,11 +1,12 @@
 // Runs one exported function of a user module on this worker thread, with the pipe ends found in its
 // arguments revived here. Shared by the dedicated-thread host and the pool task.
-import { threadId } from 'node:worker_threads';
+import { threadId, type TransferListItem } from 'node:worker_threads';
 import { ExportNotFoundError } from '../errors/index.js';
 import { reviveEnds } from '../ring/revive.js';
 import type { SharedPipeReader } from '../ring/shared-pipe-reader.js';
 import type { SharedPipeWriter } from '../ring/shared-pipe-writer.js';
 import { moveEnds, type MovedEnd } from '../ring/movable.js';
+import { unwrapMoved } from './transfer.js';
 
 /** What a scheduled function receives besides its arguments. */
 export interface TaskContext {
@@ -28,14 +29,20 @@ function load(moduleUrl: string): Promise<Record<string, unknown>> {
   return loading;
 }
 
+/** What a task's function returned, ready to send: the value, and what moves with it (from `move()`). */
+export interface TaskResult {
+  readonly value: unknown;
+  readonly transferList: TransferListItem[];
+}
+
 /**
  * Runs `exportName(args, context)` with the pipe ends in `args` revived here. The run owns those
  * ends: when it settles, each one it did not complete or hand on is completed, with the run's error
  * if it threw, so the far end never waits for a task that has returned. Handing an end on means
  * moving it away: returning it (or its handle) in the result, or calling its `handle()` to send it
- * elsewhere.
+ * elsewhere. A result made by `move()` is unwrapped, its transfer list checked here, on the task's side.
  */
-export async function runTask(moduleUrl: string, exportName: string, args: unknown, signal: AbortSignal): Promise<unknown> {
+export async function runTask(moduleUrl: string, exportName: string, args: unknown, signal: AbortSignal): Promise<TaskResult> {
   const revived: (SharedPipeReader | SharedPipeWriter)[] = [];
   // Aborting the task cancels its pipes' pending reads and flushes, so a function blocked on them wakes.
   const onAbort = (): void => {
@@ -52,9 +59,9 @@ export async function runTask(moduleUrl: string, exportName: string, args: unkno
     const fn = module[exportName];
     if (typeof fn !== 'function') throw new ExportNotFoundError(moduleUrl, exportName);
     signal.addEventListener('abort', onAbort, { once: true });
-    const value = await (fn as TaskFunction)(input, { signal, threadId });
+    const result = unwrapMoved(await (fn as TaskFunction)(input, { signal, threadId }), 'result');
     const moved: MovedEnd[] = [];
-    return moveEnds(value, moved, 'result');
+    return { value: moveEnds(result.value, moved, 'result'), transferList: result.transferList };
   } catch (error) {
     failure = { error };
     throw error;

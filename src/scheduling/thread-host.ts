@@ -26,9 +26,9 @@ port.on('message', (message: SchedulerMessage) => {
   const controller = new AbortController();
   running.set(message.id, controller);
   runTask(moduleUrl, message.exportName, message.args, controller.signal).then(
-    (value) => {
+    ({ value, transferList }) => {
       try {
-        port.postMessage({ type: 'done', id: message.id, value } satisfies HostMessage);
+        port.postMessage({ type: 'done', id: message.id, value } satisfies HostMessage, transferList);
       } catch (error) {
         reply({ type: 'fail', id: message.id, error: serializeError(error) });
       }

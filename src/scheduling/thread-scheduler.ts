@@ -5,15 +5,13 @@ import {
   PeerExitedError,
   SchedulerClosedError,
   SchedulerDestroyedError,
-  validateSignal,
 } from '../errors/index.js';
 import { deserializeError } from '../errors/serialization.js';
-import type { OperationOptions } from '../pipe/results.js';
 import { channels } from '../diagnostics/channels.js';
 import type { HostMessage, SchedulerMessage } from './host-messages.js';
 import { moveEnds, type MovedEnd } from '../ring/movable.js';
 import { moduleUrl, validateExportName } from './module-url.js';
-import { AbortEscalation, destroyAfter, validateCloseOptions, type CloseOptions } from './run-control.js';
+import { AbortEscalation, destroyAfter, runRequest, sendFailure, validateCloseOptions, type CloseOptions, type RunOptions } from './run-control.js';
 import { newThreadLink } from '../ring/thread-links.js';
 
 export interface ThreadSchedulerOptions {
@@ -90,10 +88,14 @@ export class ThreadScheduler {
    * cannot move throws its coded error here, and then none has moved. Aborting rejects at once; a run
    * whose thread does not take the abort within a grace period (blocked in readSync or flushSync) has
    * its ends failed with the AbortError, which wakes it.
+   *
+   * `options.transferList` moves the listed objects (ArrayBuffers, MessagePorts) instead of copying
+   * them; `args` may also be a `move()` result. A task returns `move(value)` to move its result back.
    */
-  run<T>(exportName: string, args?: unknown, options?: OperationOptions): Promise<T> {
+  run<T>(exportName: string, args?: unknown, options?: RunOptions): Promise<T> {
     validateExportName(exportName);
-    const signal = validateSignal('options.signal', options?.signal);
+    const request = runRequest(args, options);
+    const { signal, transferList } = request;
     if (this.#exited) return Promise.reject(this.#exitError ?? new SchedulerClosedError());
     if (this.#stopped) return Promise.reject(new SchedulerClosedError());
     if (signal?.aborted) return Promise.reject(abortError(signal));
@@ -104,12 +106,13 @@ export class ThreadScheduler {
     }
     const moved: MovedEnd[] = [];
     const id = this.#nextId++;
-    const message: SchedulerMessage = { type: 'run', id, exportName, args: moveEnds(args, moved) };
+    const message: SchedulerMessage = { type: 'run', id, exportName, args: moveEnds(request.args, moved) };
     try {
-      this.#worker.postMessage(message);
+      this.#worker.postMessage(message, transferList);
     } catch (error) {
-      for (const end of moved) end.abandon(error as Error);
-      return Promise.reject(error);
+      const failure = sendFailure(error, transferList);
+      for (const end of moved) end.abandon(failure as Error);
+      return Promise.reject(failure);
     }
     this.#moved.push(...moved);
     if (this.#inFlight.size === 0) this.#worker.ref();
