@@ -43,7 +43,8 @@ export class Args {
   /** A Buffer over the whole ArrayBuffer the request lies in, so that offsets need no view per argument. */
   #source: Buffer = Buffer.alloc(0);
   #backing: ArrayBufferLike | null = null;
-  /** Where `bytes` (the block being parsed) starts inside #source. */
+  /** The block being parsed, and where it starts inside #source. */
+  #bytes: Uint8Array | null = null;
   #base = 0;
   #starts = new Int32Array(kInitialArgs);
   #ends = new Int32Array(kInitialArgs);
@@ -57,11 +58,15 @@ export class Args {
 
   /** Starts a command over `bytes` (offsets given to `add` are relative to it). */
   begin(bytes: Uint8Array): void {
-    if (bytes.buffer !== this.#backing) {
-      this.#backing = bytes.buffer;
-      this.#source = Buffer.from(bytes.buffer);
+    // Every request of a block starts here: only a new block costs more than a comparison.
+    if (bytes !== this.#bytes) {
+      this.#bytes = bytes;
+      if (bytes.buffer !== this.#backing) {
+        this.#backing = bytes.buffer;
+        this.#source = Buffer.from(bytes.buffer);
+      }
+      this.#base = bytes.byteOffset;
     }
-    this.#base = bytes.byteOffset;
     this.#length = 0;
   }
 
@@ -111,7 +116,7 @@ export class Args {
 
   /** Argument i as a latin1 string (one character per byte): how keys, members and fields are stored. */
   latin1(i: number): string {
-    return this.#source.toString('latin1', this.#starts[i]!, this.#ends[i]!);
+    return recentStrings.get(this.#source, this.#starts[i]!, this.#ends[i]!);
   }
 
   /** Argument i decoded as UTF-8, for messages. */
@@ -157,6 +162,40 @@ export class Args {
 }
 
 const kInitialDecoded = 256;
+/** Slots of the recent-string table (a power of two) and the longest string it holds. */
+const kRecentSlots = 1024;
+const kRecentMaxLength = 64;
+const kFnvOffset = 0x811c9dc5;
+const kFnvPrime = 0x01000193;
+
+/**
+ * The latin1 strings of recently seen arguments, by a hash of their bytes: a key that comes again
+ * and again (most workloads have hot keys) is decoded once, and a Map lookup with the same string
+ * reuses the hash it computed the first time. A miss costs the hash and one comparison over
+ * the bytes; the table is direct-mapped, so a new string simply takes its slot.
+ */
+class RecentStrings {
+  readonly #slots: (string | undefined)[] = new Array<string | undefined>(kRecentSlots).fill(undefined);
+
+  get(source: Buffer, start: number, end: number): string {
+    const size = end - start;
+    if (size > kRecentMaxLength) return source.toString('latin1', start, end);
+    let hash = kFnvOffset;
+    for (let at = start; at < end; at++) hash = Math.imul(hash ^ source[at]!, kFnvPrime);
+    const slot = (hash >>> 0) & (kRecentSlots - 1);
+    const known = this.#slots[slot];
+    if (known !== undefined && known.length === size) {
+      let same = true;
+      for (let j = 0; j < size && same; j++) same = known.charCodeAt(j) === source[start + j];
+      if (same) return known;
+    }
+    const fresh = source.toString('latin1', start, end);
+    this.#slots[slot] = fresh;
+    return fresh;
+  }
+}
+
+const recentStrings = new RecentStrings();
 const kCopyLoopMax = 32;
 const kMaxIntegerDigits = 19;
 /** Command names are at most this long for the hash of `nameCode` (longer ones take the string path). */
