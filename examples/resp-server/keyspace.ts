@@ -1,6 +1,7 @@
 // The data the RESP server serves: strings, lists, sets, hashes and sorted sets, each with an
 // optional expiry. Owned by exactly one thread, so it needs no locks.
 import { ListValue } from './list-value.js';
+import type { Args } from './resp.js';
 
 export { ListValue };
 
@@ -43,10 +44,11 @@ interface Entry {
 export class Keyspace {
   readonly #entries = new Map<string, Entry>();
 
-  #live(key: string, now = Date.now()): Entry | undefined {
+  #live(key: string, now?: number): Entry | undefined {
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
-    if (entry.expiresAt !== 0 && entry.expiresAt <= now) {
+    // The clock is read only for a key that has an expiry.
+    if (entry.expiresAt !== 0 && entry.expiresAt <= (now ?? Date.now())) {
       this.#entries.delete(key);
       return undefined;
     }
@@ -93,8 +95,30 @@ export class Keyspace {
 
   /** Stores a value; `keepTtl` keeps an existing expiry (APPEND, INCR), otherwise it is replaced. */
   set(key: string, value: Value, expiresAt = 0, keepTtl = false): void {
-    const existing = keepTtl ? this.#live(key) : undefined;
-    this.#entries.set(key, { value, expiresAt: existing?.expiresAt ?? expiresAt });
+    const existing = keepTtl ? this.#live(key) : this.#entries.get(key);
+    if (existing === undefined) {
+      this.#entries.set(key, { value, expiresAt });
+      return;
+    }
+    existing.value = value;
+    if (!keepTtl) existing.expiresAt = expiresAt;
+  }
+
+  /**
+   * Stores argument i as the string value of `key`, replacing any value and expiry (SET). A string
+   * value is never shared (readers copy it into their reply), so one of the same length is
+   * overwritten in place: a key set again and again costs no allocation.
+   */
+  setString(key: string, args: Args, i: number, expiresAt = 0): void {
+    const existing = this.#entries.get(key);
+    if (existing === undefined) {
+      this.#entries.set(key, { value: args.copy(i), expiresAt });
+      return;
+    }
+    const value = existing.value;
+    if (value instanceof Uint8Array && value.length === args.size(i)) args.copyTo(i, value);
+    else existing.value = args.copy(i);
+    existing.expiresAt = expiresAt;
   }
 
   delete(key: string): boolean {
