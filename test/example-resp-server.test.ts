@@ -519,6 +519,19 @@ describe.each([0, 1] as const)('RESP server with threads %i', (threads) => {
       }
     });
 
+    it('R1s values of growing size on one connection round-trip while its rings grow under the parser', async () => {
+      client = await connect();
+      for (const size of [1000, 5000, 70_000, 1 << 20]) {
+        const key = uniqueKey(`r1s${size}`);
+        const value = Buffer.alloc(size);
+        for (let i = 0; i < size; i++) value[i] = (i * 17 + size) & 0xff;
+        expect(await client.call('SET', key, value)).toBe('+OK');
+        const got = await client.call('GET', key);
+        expect(Buffer.isBuffer(got) && (got as Buffer).equals(value)).toBe(true);
+        expect(await client.call('DEL', key)).toBe(1);
+      }
+    });
+
     it('R1r a value of exactly 1 MiB (the bulk limit) round-trips', async () => {
       client = await connect();
       const key = uniqueKey('r1r');

@@ -427,11 +427,13 @@ describe('SharedPipe: misuse throws synchronously', () => {
     const pipe = plainPipe();
     await pipe.writer.write(pattern(100));
     const old = await settledValue(pipe.reader.read());
+    // Positions are values: one taken from the old read stays that read's (the result object is reused).
+    const stale = old.buffer.getPosition(10);
     pipe.reader.advanceTo(old.buffer.end);
     pipe.reader.cancelPendingRead();
     const canceled = await settledValue(pipe.reader.read());
     expect(canceled.isCanceled).toBe(true);
-    expectThrowsCode(() => pipe.reader.advanceTo(old.buffer.getPosition(10)), 'ERR_PIPE_ADVANCE_OUT_OF_RANGE');
+    expectThrowsCode(() => pipe.reader.advanceTo(stale), 'ERR_PIPE_ADVANCE_OUT_OF_RANGE');
     const other = new Pipe();
     await other.writer.write(pattern(10));
     const foreign = await settledValue(other.reader.read());
@@ -1508,6 +1510,8 @@ describe('SharedPipe: moving ends with handle()', () => {
     writer.advance(512);
     const flush = writer.flush();
     const read = await settledValue(pipe.reader.read());
+    // Copied now: the result and its buffer are valid until the next advanceTo.
+    const readBytes = bytesOf(read);
     pipe.reader.advanceTo(read.buffer.end);
     await within(flush);
     const writer2 = SharedPipe.writer(writer.handle());
@@ -1518,7 +1522,7 @@ describe('SharedPipe: moving ends with handle()', () => {
     const last = await settledValue(pipe.reader.read());
     expect(last.isCompleted).toBe(true);
     checkPattern(bytesOf(last), 1012, 7);
-    checkPattern(bytesOf(read), 450, 7);
+    checkPattern(readBytes, 450, 7);
     expect(pipe.reader.stats().wraps).toBe(1);
   });
 

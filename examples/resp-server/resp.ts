@@ -61,7 +61,8 @@ export class Args {
     // Every request of a block starts here: only a new block costs more than a comparison.
     if (bytes !== this.#bytes) {
       this.#bytes = bytes;
-      if (bytes.buffer !== this.#backing) {
+      // A ring that grew keeps its ArrayBuffer, but a Buffer over it keeps the length it had.
+      if (bytes.buffer !== this.#backing || bytes.byteOffset + bytes.length > this.#source.length) {
         this.#backing = bytes.buffer;
         this.#source = Buffer.from(bytes.buffer);
       }

@@ -34,9 +34,6 @@ export interface WriteOptions extends OperationOptions {
   transfer?: boolean;
 }
 
-export function readResult(buffer: ReadOnlySequence, isCanceled: boolean, isCompleted: boolean): ReadResult {
-  return { buffer, isCanceled, isCompleted };
-}
 
 /**
  * A reader's one result object, with its one sequence: each read rewrites both instead of allocating

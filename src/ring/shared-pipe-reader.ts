@@ -1,10 +1,9 @@
-import { ReadOnlySequence } from '../buffers/read-only-sequence.js';
 import type { SequencePosition } from '../buffers/sequence-position.js';
 import { AdvanceOutOfRangeError, FrameTooLargeError, PipeCompletedError, ReadPendingError, SameThreadWaitError } from '../errors/index.js';
 import { trackPending, untrackPending } from '../diagnostics/pending-operations.js';
 import { checkAdvanceOrder, positionOutsideLastRead } from '../pipe/advance-range.js';
 import { PipeReader } from '../pipe/pipe-reader.js';
-import { readResult, type ReadResult } from '../pipe/results.js';
+import { ReadResultSlot, type ReadResult } from '../pipe/results.js';
 import { kCheckMove, kMove, type MovedEnd } from './movable.js';
 import { PipeScheduler, resumeOn } from '../pipe/pipe-scheduler.js';
 import * as L from './layout.js';
@@ -45,6 +44,8 @@ export class SharedPipeReader extends PipeReader {
   #firstStart = 0;
   #second: RingSegment | null = null;
   #writerError: Error | undefined;
+  /** The one result this end hands out, rewritten by each read (valid until the next advanceTo, as its views). */
+  readonly #slot = new ReadResultSlot();
   /** The minimum of the wait in progress, for its check (one function per end, not one per wait). */
   #waitMinimum = 0;
   readonly #waitCheck = (): ReadResult | null => this.#checkWaiting(this.#waitMinimum);
@@ -252,7 +253,7 @@ export class SharedPipeReader extends PipeReader {
     const used = (write - this.#read) >>> 0;
     if (used === 0) {
       this.#first = this.#second = null;
-      return readResult(ReadOnlySequence.empty, canceled, completed);
+      return this.#slot.empty(canceled, completed);
     }
     const capacity = this.#capacity;
     const readIndex = this.#read & this.#mask;
@@ -289,7 +290,7 @@ export class SharedPipeReader extends PipeReader {
     this.#firstStart = first === lap ? readIndex : 0;
     this.#second = second;
     const last = second ?? first;
-    return readResult(new ReadOnlySequence(first, this.#firstStart, last, last.length), canceled, completed);
+    return this.#slot.over(first, this.#firstStart, last, last.length, canceled, completed);
   }
 
   #lapAt(lapBase: number, runningIndex: number): RingSegment {
