@@ -121,12 +121,12 @@ const validCommand = fc
 
 /** Bytes that make any parser's life hard: huge lengths, wrong markers, bare line ends, random bytes. */
 const hostile = fc.oneof(
-  fc.constantFrom('*99999999999999\r\n', '*1\r\n$99999999999\r\n', `*1\r\n$${(1 << 20) + 1}\r\n`, '*-7\r\n', '$3\r\nabc\r\n', '*1\r\n:1\r\n', '*2\r\n$1\r\n', '\r\n', '\n', '*\r\n', '*1\r\n$\r\n', '"', "'x", '*0\r\n', '*-1\r\n'),
+  fc.constantFrom('*99999999999999\r\n', '*1\r\n$99999999999\r\n', `*1\r\n$${(16 << 20) + 1}\r\n`, '*-7\r\n', '$3\r\nabc\r\n', '*1\r\n:1\r\n', '*2\r\n$1\r\n', '\r\n', '\n', '*\r\n', '*1\r\n$\r\n', '"', "'x", '*0\r\n', '*-1\r\n'),
   fc.uint8Array({ maxLength: 40 }).map((bytes) => Buffer.from(bytes).toString('latin1')),
 );
 
 /** A request that breaks the protocol for certain, at its end (so that no byte follows the error). */
-const brokenTail = fc.constantFrom('*1\r\n:5\r\n', '*-2\r\n', '*x\r\n', '*1\r\n$-3\r\n', `*1\r\n$${(1 << 20) + 1}\r\n`, '*1\r\n$3\r\nabcde\r\n', 'SET k "open\r\n', "GET 'a'b\r\n", '*2\r\n$3\r\nGET\r\n+x\r\n');
+const brokenTail = fc.constantFrom('*1\r\n:5\r\n', '*-2\r\n', '*x\r\n', '*1\r\n$-3\r\n', `*1\r\n$${(16 << 20) + 1}\r\n`, '*1\r\n$3\r\nabcde\r\n', 'SET k "open\r\n', "GET 'a'b\r\n", '*2\r\n$3\r\nGET\r\n+x\r\n');
 
 /** Splits bytes at the given cut points (sorted, deduplicated). */
 function split(bytes: Buffer, cuts: number[]): Buffer[] {
@@ -219,6 +219,18 @@ describe.each([0, 1] as const)('F RESP server under bad input, threads %i', (thr
     }
     await bystanderCall(multibulk('GET', `bystander:${threads}`), '$4\r\nkept\r\n');
   }, 120_000);
+
+  it('F5 a request that keeps arriving past 64 MiB is refused with an error and closed; memory stays bounded by that', async () => {
+    // Five bulks of the largest size in one multibulk: every length is valid, the whole is not.
+    const bulk = Buffer.alloc(16 << 20, 0x62);
+    const head = Buffer.from(`*6\r\n$3\r\nSET\r\n`);
+    const chunks = [head];
+    for (let i = 0; i < 5; i++) chunks.push(Buffer.from(`$${bulk.length}\r\n`), bulk, Buffer.from('\r\n'));
+    const outcome = await exchange(server.port, chunks, false);
+    expect(outcome.closedByServer).toBe(true);
+    expect(outcome.data.toString('latin1')).toBe('-ERR Protocol error: request larger than 64 MiB\r\n');
+    await bystanderCall('PING\r\n', '+PONG\r\n');
+  }, 60_000);
 
   it('F4 a declared huge bulk that never arrives holds no more than was sent, and the connection closes on FIN', async () => {
     const outcome = await exchange(server.port, [Buffer.from(`*2\r\n$3\r\nGET\r\n$${1 << 20}\r\n`), Buffer.alloc(1000, 0x61)], true);

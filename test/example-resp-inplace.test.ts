@@ -105,7 +105,7 @@ describe('P RESP server parsing in place across blocks', () => {
       ['*1\r\n$3\r\nabcde\r\n', 'bulk string not terminated by CRLF'],
       ['*x\r\n', 'invalid multibulk length'],
       ['*1\r\n$-3\r\n', 'invalid bulk length'],
-      [`*1\r\n$${(1 << 20) + 1}\r\n`, 'invalid bulk length'],
+      [`*1\r\n$${(16 << 20) + 1}\r\n`, 'invalid bulk length'],
       ['*2\r\n$3\r\nGET\r\n+x\r\n', "expected '$', got '+'"],
       ['SET k "open\r\n', 'unbalanced quotes in request'],
       [`GET 'a'b\r\n`, 'unbalanced quotes in request'],

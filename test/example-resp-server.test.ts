@@ -532,17 +532,17 @@ describe.each([0, 1] as const)('RESP server with threads %i', (threads) => {
       }
     });
 
-    it('R1r a value of exactly 1 MiB (the bulk limit) round-trips', async () => {
+    it('R1r a value of exactly 16 MiB (the bulk limit) round-trips', async () => {
       client = await connect();
       const key = uniqueKey('r1r');
-      const value = Buffer.alloc(1 << 20);
+      const value = Buffer.alloc(16 << 20);
       for (let i = 0; i < value.length; i++) value[i] = (i * 31 + (i >> 8)) & 0xff;
       expect(await client.call('SET', key, value)).toBe('+OK');
       const got = await client.call('GET', key);
       expect(Buffer.isBuffer(got)).toBe(true);
       expect((got as Buffer).length).toBe(value.length);
       expect((got as Buffer).equals(value)).toBe(true);
-      expect(await client.call('STRLEN', key)).toBe(1 << 20);
+      expect(await client.call('STRLEN', key)).toBe(16 << 20);
       expect(await client.call('DEL', key)).toBe(1);
     });
   });
@@ -630,7 +630,7 @@ describe.each([0, 1] as const)('RESP server with threads %i', (threads) => {
       ["'$' expected, ':' found", Buffer.from('*1\r\n:5\r\n')],
       ["'$' expected in the second argument", Buffer.from('*2\r\n$3\r\nGET\r\n*1\r\n')],
       ['negative bulk length', Buffer.from('*1\r\n$-1\r\n')],
-      ['bulk length over 1 MiB', Buffer.from(`*1\r\n$${(1 << 20) + 1}\r\n`)],
+      ['bulk length over 16 MiB', Buffer.from(`*1\r\n$${(16 << 20) + 1}\r\n`)],
       ['non-numeric multibulk length', Buffer.from('*x\r\n')],
       ['multibulk length below -1', Buffer.from('*-2\r\n')],
       ['bulk not followed by CRLF', Buffer.from('*1\r\n$3\r\nabcde\r\n')],

@@ -6,7 +6,7 @@ import { threadId } from 'node:worker_threads';
 import type { DuplexPipe, ReadOnlySequence } from 'threadpipe';
 import { After, execute, type Session, stats } from './commands.js';
 import { Keyspace } from './keyspace.js';
-import { Args, measureRequest, parseRequest, ProtocolError, ReplyBuffer } from './resp.js';
+import { Args, kMaxRequestBytes, measureRequest, parseRequest, ProtocolError, ReplyBuffer } from './resp.js';
 import { threadCpuMs } from '../shared/thread-cpu.js';
 
 const keyspace = new Keyspace();
@@ -95,6 +95,11 @@ export async function serve(connection: DuplexPipe): Promise<void> {
       } catch (error) {
         if (!(error instanceof ProtocolError)) throw error;
         reply.error(`ERR Protocol error: ${error.message}`);
+        state.closing = true;
+      }
+      // Memory stays bounded: a request that is still incomplete at the limit is refused, not buffered on.
+      if (!state.closing && buffer.length - consumed >= kMaxRequestBytes) {
+        reply.error(`ERR Protocol error: request larger than ${kMaxRequestBytes >> 20} MiB`);
         state.closing = true;
       }
       // Everything was examined: the next read waits for more bytes.

@@ -3,7 +3,10 @@
 // into one reusable buffer per connection.
 import { SequenceReader, type ReadOnlySequence } from 'threadpipe';
 
-export const kMaxBulkLength = 1 << 20;
+/** The longest bulk string accepted (Redis allows 512 MB by default; a command must fit the receive ring whole). */
+export const kMaxBulkLength = 16 << 20;
+/** The most one request may take while it arrives: a client sending more gets an error and is closed. */
+export const kMaxRequestBytes = 64 << 20;
 export const kMaxArgs = 1 << 16;
 export const kMaxLineLength = 64 * 1024;
 /** The longest inline command line, as Redis's PROTO_INLINE_MAX_SIZE. */

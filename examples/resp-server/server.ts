@@ -4,6 +4,7 @@
 import * as net from 'node:net';
 import { SocketConnection, ThreadScheduler } from 'threadpipe';
 import { serve } from './handler.js';
+import { kMaxRequestBytes } from './resp.js';
 
 export interface ServerOptions {
   port?: number;
@@ -21,8 +22,6 @@ export interface RunningServer {
 
 const handlerModule = new URL('./handler.js', import.meta.url);
 
-/** A command is parsed once it is whole, so the receive side must be able to hold the largest one. */
-const kLargestCommand = 64 * 1024 * 1024;
 /**
  * Rings start at one page each with their header, so idle connections cost little, and grow for what
  * arrives: up to a pause threshold of unexamined bytes without waiting, and up to the largest command
@@ -30,7 +29,7 @@ const kLargestCommand = 64 * 1024 * 1024;
  * a reply larger than it is written in turns.
  */
 const kStartRing = 2 * 1024;
-const kReceiveRing = { capacity: kStartRing, maxCapacity: kLargestCommand, pauseWriterThreshold: 1024 * 1024 };
+const kReceiveRing = { capacity: kStartRing, maxCapacity: kMaxRequestBytes, pauseWriterThreshold: 1024 * 1024 };
 const kSendRing = { capacity: kStartRing, maxCapacity: 4 * 1024 * 1024, pauseWriterThreshold: 1024 * 1024 };
 
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
@@ -43,8 +42,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     socket.setNoDelay(true);
     const connection = SocketConnection.create(socket, {
       shared: scheduler !== null,
-      receive: scheduler !== null ? kReceiveRing : { pauseWriterThreshold: kLargestCommand },
-      send: scheduler !== null ? kSendRing : { pauseWriterThreshold: kLargestCommand },
+      receive: scheduler !== null ? kReceiveRing : { pauseWriterThreshold: kMaxRequestBytes },
+      send: scheduler !== null ? kSendRing : { pauseWriterThreshold: kMaxRequestBytes },
     });
     open.add(connection);
     const served = scheduler !== null
