@@ -418,10 +418,7 @@ describe('forEachLine stopping and failing', () => {
       return false;
     }));
     expect(seen).toEqual(['a']);
-    pipe.writer.complete();
-    const rest = await within(pipe.reader.read());
-    expect(rest.buffer.toString()).toBe('b\nc\n');
-    pipe.reader.advanceTo(rest.buffer.end);
+    expect(await restAtCompletion(pipe)).toBe('b\nc\n');
   });
 
   it('an error thrown by the callback rejects the loop with that error; the line counts as consumed, the rest is read at once', async () => {
@@ -458,10 +455,7 @@ describe('forEachLine stopping and failing', () => {
     const error = await rejection(within(forEachLine(pipe.reader, (line) => void seen.push(line.toString()), { maxLineLength: 10 })));
     expect(error.code).toBe('ERR_FRAME_TOO_LARGE');
     expect(seen).toEqual(['ok']);
-    pipe.writer.complete();
-    const rest = await within(pipe.reader.read());
-    expect(rest.buffer.toString()).toBe(`${'x'.repeat(11)}\nnext\n`);
-    pipe.reader.advanceTo(rest.buffer.end);
+    expect(await restAtCompletion(pipe)).toBe(`${'x'.repeat(11)}\nnext\n`);
   });
 });
 
@@ -560,10 +554,7 @@ describe('leaving a loop early releases the reader', () => {
     expect((await within(second)).value!.toString()).toBe('b');
     expect(await within(ended)).toEqual({ value: undefined, done: true });
     expect((await within(iterator.next())).done).toBe(true);
-    pipe.writer.complete();
-    const rest = await within(pipe.reader.read());
-    expect(rest.buffer.toString()).toBe('c\n');
-    pipe.reader.advanceTo(rest.buffer.end);
+    expect(await restAtCompletion(pipe)).toBe('c\n');
   });
 
   it('readLines: throw() ends the loop with that error and advances the reader; a failed step ends it too', async () => {

@@ -1,10 +1,10 @@
 import { ReadOnlySequence } from '../buffers/read-only-sequence.js';
-import { SequencePosition } from '../buffers/sequence-position.js';
+import type { SequencePosition } from '../buffers/sequence-position.js';
 import type { SequenceSegment } from '../buffers/sequence-segment.js';
 import { FrameTooLargeError, InvalidArgumentTypeError, validateInteger } from '../errors/index.js';
 import type { PipeReader } from '../pipe/pipe-reader.js';
 import { validateReader } from '../pipe/reader-iteration.js';
-import { forEachItem, itemBatches, items, validateCallback, validateLoopSignal, type ItemScanner } from './item-loops.js';
+import { forEachItem, itemBatches, items, positionIn, validateCallback, validateLoopSignal, type ItemScanner } from './item-loops.js';
 
 export interface ReadLinesOptions {
   /** The longest line accepted, terminator excluded. Default 65536. */
@@ -146,12 +146,7 @@ class LineScanner implements ItemScanner {
   }
 
   consumed(): SequencePosition {
-    const buffer = this.#buffer;
-    const segment = this.#lineSegment;
-    const index = this.#lineIndex;
-    if (segment === buffer.startSegment && index === buffer.startIndex) return buffer.start;
-    if (segment === buffer.endSegment && index === buffer.endIndex) return buffer.end;
-    return new SequencePosition(segment, index);
+    return positionIn(this.#buffer, this.#lineSegment, this.#lineIndex);
   }
 
   #lineEndingAt(segment: SequenceSegment, newline: number): ReadOnlySequence {
