@@ -117,7 +117,7 @@ function inThread(count: Counter): Handler {
   };
 }
 
-/** The receive ring of (b): 1 MiB, the SharedPipe default. */
+/** The receive ring of (b) and (g): 1 MiB, the SharedPipe default. */
 const sharedReceive = { capacity: 1 << 20 };
 
 /** (b), (g) The socket stays here; its input moves to the scheduler's thread, where `counter` counts. */
