@@ -21,6 +21,7 @@ import { availableParallelism } from 'node:os';
 import * as readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { SocketConnection, ThreadScheduler } from 'threadpipe';
+import { framingAllocation, type FramingAllocation } from './framing-alloc.js';
 import { formatMBps, formatRate, formatRatio, markdownTable, median, ratio, spread, type Suite, type SuiteOptions } from './report.js';
 import { LINE_BYTES, LINES_PER_WRITE, machineCpuMs, newCount, sample, SAMPLE_EVERY, SAMPLE_MASK, threadCpuMs, type ClientReply, type Count, type RunCommand } from './workers/tcp-common.js';
 import { countLineBatches, countLines, countLinesEach } from './workers/tcp-count.js';
@@ -116,7 +117,7 @@ function inThread(count: Counter): Handler {
   };
 }
 
-/** The receive ring of (b): 1 MiB, the SharedPipe default. */
+/** The receive ring of (b) and (g): 1 MiB, the SharedPipe default. */
 const sharedReceive = { capacity: 1 << 20 };
 
 /** (b), (g) The socket stays here; its input moves to the scheduler's thread, where `counter` counts. */
@@ -356,15 +357,16 @@ function resultsTable(keys: readonly Key[], samples: Map<Key, Sample[]>, sizes: 
       pct(median(s.map((x) => x.mainCpu))),
       kOnScheduler.has(key) ? pct(median(s.map((x) => x.workerCpu))) : '–',
       pct(median(s.map((x) => x.processCpu))),
+      formatRate(median(s.map((x) => x.linesPerSec / x.processCpu))),
       `${pct(median(s.map((x) => x.clientCpu)))} (${pct(median(s.map((x) => x.clientSystemShare)))} kernel)`,
       pct(median(s.map((x) => x.processCpu + x.clientCpu))),
       pct(median(s.map((x) => x.otherCpu))),
     ];
   });
   return markdownTable(
-    ['server', 'lines/s', 'MB/s', 'run spread', 'lines / run time', 'main thread', 'parser thread', 'server process', 'load generator', 'both processes', 'other processes'],
+    ['server', 'lines/s', 'MB/s', 'run spread', 'lines / run time', 'main thread', 'parser thread', 'server process', 'lines per server CPU-second', 'load generator', 'both processes', 'other processes'],
     rows,
-    ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+    ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
   );
 }
 
@@ -377,6 +379,16 @@ function ratioTable(samples: Map<Key, Sample[]>): string {
     rows.push([`(${moved}) / (${inThread}): the same parsing moved off the socket thread`, '', '', formatRatio(ratio(rates(moved), rates(inThread)))]);
   }
   return markdownTable(['lines/s ratio', '/ (c) readline', "/ (d) hand-written 'data' split", '/ in-thread'], rows, ['left', 'right', 'right', 'right']);
+}
+
+function allocationTable(reports: readonly FramingAllocation[]): string {
+  const rows = reports.map((r) => [
+    r.name,
+    r.items.toLocaleString('en-US'),
+    r.bytesPerItem === null || Number.isNaN(r.bytesPerItem) ? `a GC ran (${r.gcs})` : `≈${r.bytesPerItem.toFixed(0)} B`,
+    `≈${r.pipeBytesPerItem.toFixed(1)} B`,
+  ]);
+  return markdownTable(['form (in-thread Pipe, 40 B items)', 'items', 'framing allocates / item', 'the pipe itself / item'], rows, ['left', 'right', 'right', 'right']);
 }
 
 /** How the load generator competes with the server for the cores, from the measured CPU figures. */
@@ -462,12 +474,20 @@ export const suite: Suite = {
       console.log(
         `\nMedian of ${runs} runs (after three unrecorded calibration runs each), each sized to ~${runMs} ms. CPU columns: % of one core over the ` +
           'run, medians (thread figures from /proc/thread-self, 10 ms ticks). "server process" counts every thread of the server ' +
-          "(main, the scheduler's worker, libuv and V8 helpers); \"both processes\" adds the load generator; \"other processes\" is the rest of the machine's busy time (/proc/stat). (b) and (g) use the default 1 MiB receive ring.",
+          "(main, the scheduler's worker, libuv and V8 helpers); \"lines per server CPU-second\" is lines/s over that share, what a line costs the server whatever else ran; \"both processes\" adds the load generator; \"other processes\" is the rest of the machine's busy time (/proc/stat). (b) and (g) use the default 1 MiB receive ring.",
       );
       console.log(`\n### Ratios (lines/s, median of per-run ratios)\n`);
       console.log(ratioTable(samples));
       console.log(`\n### Load generator vs server\n`);
       console.log(competition(keys, samples, availableParallelism()));
+      console.log(`\n### Allocation per item\n`);
+      const allocation = await framingAllocation();
+      console.log(allocationTable(allocation));
+      console.log(
+        `\nheapUsed growth over ${allocation[0]!.items.toLocaleString('en-US')} items in a child node whose young generation holds them all (no GC ran, else the row says so), ` +
+          'less what reading the same bytes with read() and advanceTo() allocates. A line or frame is one ReadOnlySequence; ' +
+          'the for await forms add the promise and result of each step.',
+      );
     } finally {
       for (const server of servers.values()) await server.close();
       await generator.close();

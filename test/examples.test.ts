@@ -1,6 +1,8 @@
 import { execFile, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -192,4 +194,64 @@ describe('example sources', () => {
     expect(offenders).toEqual([]);
     expect(libraryUsers.length).toBeGreaterThan(5);
   });
+});
+
+/** The ```ts blocks of the README section under `heading`, up to the next section. */
+function readmeBlocks(heading: string): string[] {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const start = readme.indexOf(`\n## ${heading}\n`);
+  expect(start, `README section '${heading}'`).toBeGreaterThan(0);
+  const end = readme.indexOf('\n## ', start + heading.length + 4);
+  const section = readme.slice(start, end < 0 ? undefined : end);
+  return [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((match) => match[1]!);
+}
+
+/** What a snippet says it prints: the comment after each `console.log(...);`. */
+function expectedOutput(code: string): string[] {
+  return [...code.matchAll(/console\.log\(.*\);\s*\/\/ (.*)$/gm)].map((match) => match[1]!);
+}
+
+describe('README snippets run as written', () => {
+  // Each snippet is saved as a user's ES module next to an installed threadpipe and run with node.
+  async function runSnippets(files: Record<string, string>, main: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const home = await mkdtemp(join(tmpdir(), 'threadpipe-readme-'));
+    try {
+      await mkdir(join(home, 'node_modules'));
+      await symlink(root, join(home, 'node_modules', 'threadpipe'), 'dir');
+      await writeFile(join(home, 'package.json'), JSON.stringify({ type: 'module' }));
+      for (const [name, code] of Object.entries(files)) await writeFile(join(home, name), code);
+      return await new Promise((resolve) => {
+        execFile(process.execPath, [main], { cwd: home, timeout: 60_000 }, (error, stdout, stderr) => {
+          resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+        });
+      });
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  }
+
+  it("'Lines and frames' prints what its comments say", async () => {
+    const [code] = readmeBlocks('Lines and frames');
+    const expected = expectedOutput(code!);
+    expect(expected.length).toBe(2);
+    const { code: exit, stdout, stderr } = await runSnippets({ 'lines.js': code! }, 'lines.js');
+    expect(stderr).toBe('');
+    expect(exit).toBe(0);
+    expect(stdout.trimEnd().split('\n')).toEqual(expected);
+  }, 60_000);
+
+  it("'Parsing on another thread' counts every line on the scheduler's thread with forEachLine", async () => {
+    const blocks = readmeBlocks('Parsing on another thread');
+    expect(blocks.length).toBe(2);
+    // Each block names its file in its first line: "// main.js", "// parser.js — ...".
+    const files = Object.fromEntries(blocks.map((code) => [/^\/\/ (\S+\.js)/.exec(code)![1]!, code]));
+    expect(Object.keys(files).sort()).toEqual(['main.js', 'parser.js']);
+    expect(files['parser.js']).toContain('forEachLine(');
+    const expected = expectedOutput(files['main.js']!);
+    expect(expected).toEqual(['{ lines: 100000, bytes: 1188890 }']);
+    const { code, stdout, stderr } = await runSnippets(files, 'main.js');
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout.trimEnd().split('\n')).toEqual(expected);
+  }, 60_000);
 });

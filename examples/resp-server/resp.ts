@@ -467,7 +467,8 @@ export function measureRequest(buffer: ReadOnlySequence): number {
 /** Constant replies, encoded once. */
 const kOk = Buffer.from('+OK\r\n', 'latin1');
 const kNil = Buffer.from('$-1\r\n', 'latin1');
-const kInitialReply = 16 * 1024;
+// Small at first: an idle connection keeps it; a busy one grows it once and reuses it.
+const kInitialReply = 512;
 /** Integers up to this many digits are written digit by digit; others (rare) through a string. */
 const kDigitsFast = 1e15;
 

@@ -1,11 +1,11 @@
 import { ReadOnlySequence } from '../buffers/read-only-sequence.js';
-import { SequencePosition } from '../buffers/sequence-position.js';
+import type { SequencePosition } from '../buffers/sequence-position.js';
 import type { SequenceSegment } from '../buffers/sequence-segment.js';
 import { FrameTooLargeError, InvalidArgumentTypeError, InvalidArgumentValueError, InvalidFrameError, validateInteger } from '../errors/index.js';
 import type { PipeReader } from '../pipe/pipe-reader.js';
 import { validateReader } from '../pipe/reader-iteration.js';
 import type { PipeWriter } from '../pipe/pipe-writer.js';
-import { forEachItem, itemBatches, items, validateCallback, validateLoopSignal, type ItemScanner } from './item-loops.js';
+import { forEachItem, itemBatches, items, positionIn, validateCallback, validateLoopSignal, type ItemScanner } from './item-loops.js';
 
 /** How a frame's length is written before it: big- or little-endian integers, or an unsigned LEB128 varint. */
 export type FramePrefix = 'u16be' | 'u32be' | 'u32le' | 'varint';
@@ -133,12 +133,7 @@ class FrameScanner implements ItemScanner {
   }
 
   consumed(): SequencePosition {
-    const buffer = this.#buffer;
-    const segment = this.#segment;
-    const index = this.#index;
-    if (segment === buffer.startSegment && index === buffer.startIndex) return buffer.start;
-    if (segment === buffer.endSegment && index === buffer.endIndex) return buffer.end;
-    return new SequencePosition(segment, index);
+    return positionIn(this.#buffer, this.#segment, this.#index);
   }
 
   /** The payload length at the next frame, or null when its prefix is not complete yet; sets #prefixBytes. */

@@ -4,7 +4,8 @@
 // reach the caller: one step per item (`items`), one step per read (`itemBatches`), or a synchronous
 // callback per item and one await per read (`forEachItem`).
 import type { ReadOnlySequence } from '../buffers/read-only-sequence.js';
-import type { SequencePosition } from '../buffers/sequence-position.js';
+import { SequencePosition } from '../buffers/sequence-position.js';
+import type { SequenceSegment } from '../buffers/sequence-segment.js';
 import { abortError, AdvanceOutOfRangeError, InvalidArgumentTypeError, InvalidArgumentValueError, ReadCanceledError, validateSignal } from '../errors/index.js';
 import type { PipeReader } from '../pipe/pipe-reader.js';
 import type { OperationOptions } from '../pipe/results.js';
@@ -21,6 +22,13 @@ export interface ItemScanner {
   next(): ReadOnlySequence | null;
   /** The end of the last item handed out: the consumed position of the read. */
   consumed(): SequencePosition;
+}
+
+/** The position at `index` of `segment` in a read's buffer: the buffer's own start or end when it is one, so a read that consumed nothing or everything makes no new position. */
+export function positionIn(buffer: ReadOnlySequence, segment: SequenceSegment | null, index: number): SequencePosition {
+  if (segment === buffer.startSegment && index === buffer.startIndex) return buffer.start;
+  if (segment === buffer.endSegment && index === buffer.endIndex) return buffer.end;
+  return new SequencePosition(segment, index);
 }
 
 /** What `forEachLine` / `forEachFrame` call per item: return `false` to stop after this item. */
@@ -106,28 +114,24 @@ class ItemIterator implements AsyncGenerator<ReadOnlySequence, void, undefined> 
 
   return(value?: void | PromiseLike<void>): Promise<Step> {
     if (this.#busy !== null) return this.#afterBusy(() => this.return(value));
-    if (!this.#done) {
-      this.#done = true;
-      try {
-        this.#release();
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    }
-    return Promise.resolve(value).then((settled) => ({ value: settled, done: true }));
+    return this.#end() ?? Promise.resolve(value).then((settled) => ({ value: settled, done: true }));
   }
 
   throw(error: unknown): Promise<Step> {
     if (this.#busy !== null) return this.#afterBusy(() => this.throw(error));
-    if (!this.#done) {
-      this.#done = true;
-      try {
-        this.#release();
-      } catch (failure) {
-        return Promise.reject(failure);
-      }
+    return this.#end() ?? Promise.reject(error);
+  }
+
+  /** Ends the loop from outside, as a generator's finally would: null, or the rejection of a failed advance. */
+  #end(): Promise<never> | null {
+    if (this.#done) return null;
+    this.#done = true;
+    try {
+      this.#release();
+    } catch (error) {
+      return Promise.reject(error);
     }
-    return Promise.reject(error);
+    return null;
   }
 
   async #readStep(): Promise<Step> {

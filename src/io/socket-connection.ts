@@ -38,6 +38,8 @@ export interface SocketConnectionOptions {
 
 /** The most the receive loop asks the pipe for per socket read. */
 const kReceiveBlock = 16 * 1024;
+/** The first read asks for this much: an idle connection holds no more; a busy one doubles it up to kReceiveBlock. */
+const kFirstReceive = 2 * 1024;
 
 interface Ends {
   input: PipeReader;
@@ -132,7 +134,7 @@ export class SocketConnection implements DuplexPipe {
     // growing ring that starts small grows for them.
     const ring = ends.receiveWriter as { capacity?: unknown; maxCapacity?: unknown };
     if (typeof ring.capacity === 'number' && typeof ring.maxCapacity === 'number') {
-      this.#receiveHint = Math.min(kReceiveBlock, ring.capacity / 2);
+      this.#receiveHint = Math.min(kFirstReceive, ring.capacity / 2);
       this.#largestHint = Math.min(kReceiveBlock, ring.maxCapacity / 2);
     }
     // Half-close in both directions: the peer's FIN must not end our sending side.
@@ -196,7 +198,7 @@ export class SocketConnection implements DuplexPipe {
     return true;
   }
 
-  #receiveHint = kReceiveBlock;
+  #receiveHint = kFirstReceive;
   /**
    * A ring that starts small is asked for small reads until one fills what it got: then for twice as
    * much, up to this. So an idle connection keeps a small ring, and a busy one grows its ring.
