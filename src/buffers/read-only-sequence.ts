@@ -12,7 +12,9 @@ type Rewritable = { -readonly [K in 'startSegment' | 'startIndex' | 'endSegment'
 
 /**
  * A read-only view over a chain of segments, from a start position to an end position (exclusive).
- * Nothing here copies bytes except `copyTo`, `toUint8Array` and `toString`.
+ * Nothing here copies bytes except `copyTo`, `toUint8Array` and `toString`. The buffer of a read may
+ * be its reader's own sequence, rewritten by the next read: a slice is a sequence of its own, and
+ * positions are values that outlive it.
  */
 export class ReadOnlySequence implements Iterable<Uint8Array> {
   static readonly empty = new ReadOnlySequence(null, 0, null, 0);
@@ -65,9 +67,7 @@ export class ReadOnlySequence implements Iterable<Uint8Array> {
     this.startIndex = startIndex;
     this.endSegment = endSegment;
     this.endIndex = endIndex;
-    this.length = startSegment === null || endSegment === null
-      ? 0
-      : endSegment.runningIndex + endIndex - (startSegment.runningIndex + startIndex);
+    this.length = spanLength(startSegment, startIndex, endSegment, endIndex);
   }
 
   /**
@@ -81,9 +81,7 @@ export class ReadOnlySequence implements Iterable<Uint8Array> {
     self.startIndex = startIndex;
     self.endSegment = endSegment;
     self.endIndex = endIndex;
-    self.length = startSegment === null || endSegment === null
-      ? 0
-      : endSegment.runningIndex + endIndex - (startSegment.runningIndex + startIndex);
+    self.length = spanLength(startSegment, startIndex, endSegment, endIndex);
     this.#start = this.#end = undefined;
     if (this.#first !== undefined && (startSegment === null || startSegment.buffer !== this.#firstSource || startIndex !== this.#firstFrom || (startSegment === endSegment ? endIndex : startSegment.length) !== this.#firstTo)) {
       this.#first = undefined;
@@ -278,6 +276,10 @@ export class ReadOnlySequence implements Iterable<Uint8Array> {
 }
 
 const emptyBytes = new Uint8Array(0);
+
+function spanLength(startSegment: SequenceSegment | null, startIndex: number, endSegment: SequenceSegment | null, endIndex: number): number {
+  return startSegment === null || endSegment === null ? 0 : endSegment.runningIndex + endIndex - (startSegment.runningIndex + startIndex);
+}
 
 /**
  * `buffer[from, to)`: the buffer itself when that is all of it (no view to allocate, and a buffer

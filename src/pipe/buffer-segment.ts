@@ -1,4 +1,4 @@
-import type { MemoryPool } from '../buffers/memory-pool.js';
+import { kReturnRented, type MemoryPool } from '../buffers/memory-pool.js';
 import type { SequenceSegment } from '../buffers/sequence-segment.js';
 
 const noMemory = new Uint8Array(0);
@@ -26,7 +26,7 @@ export class BufferSegment implements SequenceSegment {
   /** Returns the block to its pool; the segment keeps its place in the chain (an empty head taking other memory). */
   releaseMemory(): void {
     const pool = this.#pool;
-    if (pool !== null) pool.return(this.buffer);
+    if (pool !== null) pool[kReturnRented](this.buffer);
     this.#pool = null;
     this.buffer = noMemory;
   }

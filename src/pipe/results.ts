@@ -50,6 +50,12 @@ export class ReadResultSlot implements ReadResult {
   isCanceled = false;
   isCompleted = false;
   readonly #sequence = ReadOnlySequence.reusable();
+  /**
+   * A promise settled with this slot, which `read()` hands out whenever it has the result at once:
+   * the slot is the same object every time, so one settled promise serves every read, as the shared
+   * settled flush promises serve every flush.
+   */
+  readonly settled: Promise<ReadResult> = Promise.resolve(this);
 
   /** The result over a chain of segments, from (startSegment, startIndex) to (endSegment, endIndex). */
   over(startSegment: SequenceSegment, startIndex: number, endSegment: SequenceSegment, endIndex: number, isCanceled: boolean, isCompleted: boolean): ReadResult {
