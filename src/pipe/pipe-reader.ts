@@ -36,7 +36,7 @@ const enum ReadState {
  * read): a reader may hand out the very same objects again, rewritten (the in-thread `Pipe` and
  * `createReader` do; see `ReadResultSlot`), so a steady read allocates nothing. What outlives that:
  * values read out of it (flags, lengths), copies (`buffer.toUint8Array()`, `buffer.toString()`,
- * the chunks of `for await` and `chunks()`), positions (values, never changed in place), and slices
+ * the chunks of `for await`), positions (values, never changed in place), and slices
  * (`buffer.slice(...)`, sequences of their own) for as long as their bytes are not consumed.
  *
  * The contract lives here once: argument checks, the read state (idle, pending, result out),

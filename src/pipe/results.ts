@@ -1,4 +1,4 @@
-import { ReadOnlySequence } from '../buffers/read-only-sequence.js';
+import { ReadOnlySequence, reusableSequence, reuseSequence } from '../buffers/read-only-sequence.js';
 import type { SequenceSegment } from '../buffers/sequence-segment.js';
 
 /**
@@ -49,7 +49,7 @@ export class ReadResultSlot implements ReadResult {
   buffer: ReadOnlySequence = ReadOnlySequence.empty;
   isCanceled = false;
   isCompleted = false;
-  readonly #sequence = ReadOnlySequence.reusable();
+  readonly #sequence = reusableSequence();
   /**
    * A promise settled with this slot, which `read()` hands out whenever it has the result at once:
    * the slot is the same object every time, so one settled promise serves every read, as the shared
@@ -59,7 +59,7 @@ export class ReadResultSlot implements ReadResult {
 
   /** The result over a chain of segments, from (startSegment, startIndex) to (endSegment, endIndex). */
   over(startSegment: SequenceSegment, startIndex: number, endSegment: SequenceSegment, endIndex: number, isCanceled: boolean, isCompleted: boolean): ReadResult {
-    this.buffer = this.#sequence.reuse(startSegment, startIndex, endSegment, endIndex);
+    this.buffer = reuseSequence(this.#sequence, startSegment, startIndex, endSegment, endIndex);
     this.isCanceled = isCanceled;
     this.isCompleted = isCompleted;
     return this;
