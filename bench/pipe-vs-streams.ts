@@ -68,7 +68,9 @@ const viaGetMemory: Produce = (writer, msg) => {
  * same buffer over again only once the consumer advanced past it (the pipe has let go of it then),
  * as a stream producer reuses a chunk once it was delivered.
  */
-const viaTransfer: Produce = (writer, msg) => writer.write(msg, { transfer: true });
+const viaTransfer: Produce = (writer, msg) => writer.write(msg, kTransfer);
+/** One options object for every handoff, as a loop that cares about allocation would keep it. */
+const kTransfer = { transfer: true } as const;
 
 function pipeLoop(size: number, produce: Produce, options?: PipeOptions): CaseRunner {
   const pipe = new Pipe(options);
@@ -127,8 +129,12 @@ function pipeTryRead(size: number, produce: Produce, options?: PipeOptions): Cas
   };
 }
 
-/** 64 records of 128 B per flush; the consumer looks at the first byte of every record. */
-function pipeBatch(sync: boolean): CaseRunner {
+/**
+ * 64 records of 128 B per flush; the consumer looks at the first byte of every record. `whole`: the
+ * producer asks for the batch's memory once and advances once (no view per record); otherwise
+ * getMemory + advance per record.
+ */
+function pipeBatch(sync: boolean, whole = false): CaseRunner {
   const pipe = new Pipe();
   const { reader, writer } = pipe;
   const rec = message(SMALL);
@@ -142,9 +148,15 @@ function pipeBatch(sync: boolean): CaseRunner {
   return {
     async run(ops) {
       for (let i = 0; i < ops; i++) {
-        for (let r = 0; r < BATCH; r++) {
-          writer.getMemory(SMALL).set(rec);
-          writer.advance(SMALL);
+        if (whole) {
+          const memory = writer.getMemory(SMALL * BATCH);
+          for (let r = 0; r < BATCH; r++) memory.set(rec, r * SMALL);
+          writer.advance(SMALL * BATCH);
+        } else {
+          for (let r = 0; r < BATCH; r++) {
+            writer.getMemory(SMALL).set(rec);
+            writer.advance(SMALL);
+          }
         }
         // 8 KiB per flush, below the pause threshold: the flush never waits.
         const flushed = writer.flush();
@@ -329,10 +341,28 @@ function awaitFloor(fresh: boolean): CaseRunner {
   };
 }
 
+/** A batch loop counted per record: over all calls, `run(n)` delivers n records, in whole batches as they fall due. */
+function perRecord(batch: CaseRunner): CaseRunner {
+  let requested = 0;
+  let batches = 0;
+  return {
+    run(records) {
+      requested += records;
+      const due = Math.ceil(requested / BATCH) - batches;
+      batches += due;
+      return batch.run(due);
+    },
+    checksum: () => batch.checksum(),
+    close: () => batch.close(),
+  };
+}
+
 export const allocationLoops: readonly AllocationLoop[] = [
   { name: 'Pipe write() + tryRead() + advanceTo, 128 B', ops: 'sync', create: () => pipeTryRead(SMALL, viaWrite) },
   { name: 'Pipe getMemory/advance/flush + tryRead() + advanceTo, 128 B', ops: 'sync', create: () => pipeTryRead(SMALL, viaGetMemory) },
   { name: 'Pipe write(64 KiB, { transfer: true }) + tryRead() + advanceTo, pause 0', ops: 'sync', create: () => pipeTryRead(LARGE, viaTransfer, { pauseWriterThreshold: 0 }) },
+  { name: 'Pipe getMemory/advance ×64 + flush + tryRead() + iterate + advanceTo, per record', ops: 'sync', create: () => perRecord(pipeBatch(true)) },
+  { name: 'Pipe getMemory(64×128 B) once, 1 advance, flush, tryRead(), iterate, per record', ops: 'sync', create: () => perRecord(pipeBatch(true, true)) },
   { name: 'Pipe write() + await read() + advanceTo + await flush, 128 B', ops: 'async', create: () => pipeLoop(SMALL, viaWrite) },
   { name: 'Pipe getMemory/advance/flush + await read(), 128 B', ops: 'async', create: () => pipeLoop(SMALL, viaGetMemory) },
   { name: 'floor: two awaits of settled promises, no pipe', ops: 'reference', create: () => awaitFloor(false) },
@@ -366,6 +396,7 @@ const L = {
   pipeTransferTryRead: 'Pipe write({ transfer }) + tryRead(), pauseWriterThreshold 0 (sync)',
   pipeBatch: 'Pipe getMemory/advance ×64, 1 flush, read()',
   pipeBatchTryRead: 'Pipe getMemory/advance ×64, 1 flush, tryRead() (sync)',
+  pipeBatchWhole: 'Pipe getMemory(64×128 B) once, 1 advance, 1 flush, read()',
   floor: 'floor: two awaits of settled promises, no pipe',
   ptRead: 'PassThrough write + read()',
   ptData: "PassThrough write + 'data'",
@@ -402,6 +433,7 @@ function cases(): Entry[] {
 
     entry('pipe', L.pipeBatch, small, BATCH, 16, () => pipeBatch(false)),
     entry('pipe', L.pipeBatchTryRead, small, BATCH, 16, () => pipeBatch(true)),
+    entry('pipe', L.pipeBatchWhole, small, BATCH, 16, () => pipeBatch(false, true)),
     entry('stream', L.ptDataBatch, small, BATCH, 16, () => passThroughData(small, BATCH)),
     entry('stream', L.rwBatch, small, BATCH, 16, () => readableToWritable(small, BATCH)),
   ];
@@ -445,7 +477,7 @@ function ratioTable(results: readonly Measured[]): string {
     rows.push([label, size, ...streamBaselines.map((b) => formatRatio(ratio(pipe, recordsPerSec(find(results, b, size)))))]);
   }
   const batchSize = `${BATCH}×128 B`;
-  for (const label of [L.pipeBatch, L.pipeBatchTryRead]) {
+  for (const label of [L.pipeBatch, L.pipeBatchTryRead, L.pipeBatchWhole]) {
     const batch = recordsPerSec(find(results, label, batchSize));
     rows.push([
       label,
