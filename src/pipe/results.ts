@@ -34,6 +34,9 @@ export interface WriteOptions extends OperationOptions {
   transfer?: boolean;
 }
 
+/** @internal The options of a write that hands over a buffer the caller made for it (one object for every such write). */
+export const kTransfer: WriteOptions = Object.freeze({ transfer: true });
+
 export function readResult(buffer: ReadOnlySequence, isCanceled: boolean, isCompleted: boolean): ReadResult {
   return { buffer, isCanceled, isCompleted };
 }
