@@ -11,16 +11,36 @@ export class BufferSegment implements SequenceSegment {
   next: BufferSegment | null = null;
   runningIndex = 0;
   #pool: MemoryPool | null = null;
+  /** The block's ArrayBuffer and offset, read once per block when a view into it is first needed. */
+  #arrayBuffer: ArrayBufferLike | null = null;
+  #byteOffset = 0;
 
   setOwnedMemory(block: Uint8Array, pool: MemoryPool): void {
     this.buffer = block;
     this.#pool = pool;
+    this.#arrayBuffer = null;
+  }
+
+  /**
+   * The block from `start` to its end. A view built from the block's ArrayBuffer costs less than
+   * `subarray`, which looks up a species constructor each time; a writer asking for memory after
+   * every small advance needs one per call.
+   */
+  viewFrom(start: number): Uint8Array {
+    const block = this.buffer;
+    if (start === 0) return block;
+    if (this.#arrayBuffer === null) {
+      this.#arrayBuffer = block.buffer;
+      this.#byteOffset = block.byteOffset;
+    }
+    return new Uint8Array(this.#arrayBuffer, this.#byteOffset + start, block.length - start);
   }
 
   /** Memory the caller handed over: read in place, never written by the pipe, never pooled. */
   setTransferredMemory(view: Uint8Array): void {
     this.buffer = view;
     this.#pool = null;
+    this.#arrayBuffer = null;
   }
 
   /** Returns the block to its pool; the segment keeps its place in the chain (an empty head taking other memory). */
@@ -29,6 +49,7 @@ export class BufferSegment implements SequenceSegment {
     if (pool !== null) pool[kReturnRented](this.buffer);
     this.#pool = null;
     this.buffer = noMemory;
+    this.#arrayBuffer = null;
   }
 
   /** Returns the block to its pool and clears the links, ready for the segment pool. */

@@ -478,9 +478,8 @@ class PipeState {
 
   #freeMemory(): Uint8Array {
     const head = this.#writingHead!;
-    const start = head.length + this.#writingHeadBytesBuffered;
     // A fresh block is handed out whole: no view to allocate.
-    return start === 0 ? head.buffer : head.buffer.subarray(start);
+    return head.viewFrom(head.length + this.#writingHeadBytesBuffered);
   }
 
   #moveReadHeadPast(segment: BufferSegment): BufferSegment | null {
