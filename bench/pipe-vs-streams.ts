@@ -68,7 +68,9 @@ const viaGetMemory: Produce = (writer, msg) => {
  * same buffer over again only once the consumer advanced past it (the pipe has let go of it then),
  * as a stream producer reuses a chunk once it was delivered.
  */
-const viaTransfer: Produce = (writer, msg) => writer.write(msg, { transfer: true });
+const viaTransfer: Produce = (writer, msg) => writer.write(msg, kTransfer);
+/** One options object for every handoff, as a loop that cares about allocation would keep it. */
+const kTransfer = { transfer: true } as const;
 
 function pipeLoop(size: number, produce: Produce, options?: PipeOptions): CaseRunner {
   const pipe = new Pipe(options);
@@ -127,8 +129,12 @@ function pipeTryRead(size: number, produce: Produce, options?: PipeOptions): Cas
   };
 }
 
-/** 64 records of 128 B per flush; the consumer looks at the first byte of every record. */
-function pipeBatch(sync: boolean): CaseRunner {
+/**
+ * 64 records of 128 B per flush; the consumer looks at the first byte of every record. `whole`: the
+ * producer asks for the batch's memory once and advances once (no view per record); otherwise
+ * getMemory + advance per record.
+ */
+function pipeBatch(sync: boolean, whole = false): CaseRunner {
   const pipe = new Pipe();
   const { reader, writer } = pipe;
   const rec = message(SMALL);
@@ -142,9 +148,15 @@ function pipeBatch(sync: boolean): CaseRunner {
   return {
     async run(ops) {
       for (let i = 0; i < ops; i++) {
-        for (let r = 0; r < BATCH; r++) {
-          writer.getMemory(SMALL).set(rec);
-          writer.advance(SMALL);
+        if (whole) {
+          const memory = writer.getMemory(SMALL * BATCH);
+          for (let r = 0; r < BATCH; r++) memory.set(rec, r * SMALL);
+          writer.advance(SMALL * BATCH);
+        } else {
+          for (let r = 0; r < BATCH; r++) {
+            writer.getMemory(SMALL).set(rec);
+            writer.advance(SMALL);
+          }
         }
         // 8 KiB per flush, below the pause threshold: the flush never waits.
         const flushed = writer.flush();
@@ -306,18 +318,21 @@ export interface AllocationLoop {
 }
 
 /**
- * What an await of one fresh promise and of one settled shared promise cost per message, the
- * allocation floor of a loop that awaits `read()` (one new promise) and `write()` (a shared one).
+ * What a loop that awaits `read()` and the flush costs with no pipe at all: two awaits of settled
+ * promises per message (`fresh`: the first a new promise each time, the one promise a read may cost).
+ * The bound of the Pipe loops that await; a Pipe read that finds data hands out its reader's one
+ * settled promise, a flush that does not wait one of four shared ones.
  */
-function awaitFloor(): CaseRunner {
-  const settled = Promise.resolve({ isCanceled: false, isCompleted: false });
+function awaitFloor(fresh: boolean): CaseRunner {
   const value = { first: 1 };
+  const settledValue = Promise.resolve(value);
+  const settled = Promise.resolve({ isCanceled: false, isCompleted: false });
   let sum = 0;
   return {
     async run(ops) {
       for (let i = 0; i < ops; i++) {
         const flushed = settled;
-        sum += (await Promise.resolve(value)).first;
+        sum += (await (fresh ? Promise.resolve(value) : settledValue)).first;
         await flushed;
       }
     },
@@ -326,20 +341,39 @@ function awaitFloor(): CaseRunner {
   };
 }
 
+/** A batch loop counted per record: over all calls, `run(n)` delivers n records, in whole batches as they fall due. */
+function perRecord(batch: CaseRunner): CaseRunner {
+  let requested = 0;
+  let batches = 0;
+  return {
+    run(records) {
+      requested += records;
+      const due = Math.ceil(requested / BATCH) - batches;
+      batches += due;
+      return batch.run(due);
+    },
+    checksum: () => batch.checksum(),
+    close: () => batch.close(),
+  };
+}
+
 export const allocationLoops: readonly AllocationLoop[] = [
   { name: 'Pipe write() + tryRead() + advanceTo, 128 B', ops: 'sync', create: () => pipeTryRead(SMALL, viaWrite) },
   { name: 'Pipe getMemory/advance/flush + tryRead() + advanceTo, 128 B', ops: 'sync', create: () => pipeTryRead(SMALL, viaGetMemory) },
   { name: 'Pipe write(64 KiB, { transfer: true }) + tryRead() + advanceTo, pause 0', ops: 'sync', create: () => pipeTryRead(LARGE, viaTransfer, { pauseWriterThreshold: 0 }) },
+  { name: 'Pipe getMemory/advance ×64 + flush + tryRead() + iterate + advanceTo, per record', ops: 'sync', create: () => perRecord(pipeBatch(true)) },
+  { name: 'Pipe getMemory(64×128 B) once, 1 advance, flush, tryRead(), iterate, per record', ops: 'sync', create: () => perRecord(pipeBatch(true, true)) },
   { name: 'Pipe write() + await read() + advanceTo + await flush, 128 B', ops: 'async', create: () => pipeLoop(SMALL, viaWrite) },
   { name: 'Pipe getMemory/advance/flush + await read(), 128 B', ops: 'async', create: () => pipeLoop(SMALL, viaGetMemory) },
-  { name: 'floor: await a new promise + await a settled one', ops: 'reference', create: awaitFloor },
+  { name: 'floor: two awaits of settled promises, no pipe', ops: 'reference', create: () => awaitFloor(false) },
+  { name: 'floor: the same, the first promise new each time', ops: 'reference', create: () => awaitFloor(true) },
   { name: "PassThrough write + 'data', 128 B", ops: 'reference', create: () => passThroughData(SMALL) },
   { name: 'PassThrough write + for await, 128 B', ops: 'reference', create: () => passThroughAsyncIterator(SMALL) },
 ];
 
 // ---- cases
 
-type Kind = 'pipe' | 'stream';
+type Kind = 'pipe' | 'stream' | 'floor';
 interface Entry extends Case {
   readonly kind: Kind;
   readonly label: string;
@@ -362,6 +396,8 @@ const L = {
   pipeTransferTryRead: 'Pipe write({ transfer }) + tryRead(), pauseWriterThreshold 0 (sync)',
   pipeBatch: 'Pipe getMemory/advance ×64, 1 flush, read()',
   pipeBatchTryRead: 'Pipe getMemory/advance ×64, 1 flush, tryRead() (sync)',
+  pipeBatchWhole: 'Pipe getMemory(64×128 B) once, 1 advance, 1 flush, read()',
+  floor: 'floor: two awaits of settled promises, no pipe',
   ptRead: 'PassThrough write + read()',
   ptData: "PassThrough write + 'data'",
   ptIter: 'PassThrough write + for await',
@@ -378,6 +414,7 @@ function cases(): Entry[] {
     entry('pipe', L.pipeWrite, small, 1, 256, () => pipeLoop(small, viaWrite)),
     entry('pipe', L.pipeGetMemory, small, 1, 256, () => pipeLoop(small, viaGetMemory)),
     entry('pipe', L.pipeTryRead, small, 1, 256, () => pipeTryRead(small, viaWrite)),
+    entry('floor', L.floor, small, 1, 256, () => awaitFloor(false)),
     entry('stream', L.ptRead, small, 1, 256, () => passThroughRead(small)),
     entry('stream', L.ptData, small, 1, 256, () => passThroughData(small)),
     entry('stream', L.ptIter, small, 1, 256, () => passThroughAsyncIterator(small)),
@@ -396,6 +433,7 @@ function cases(): Entry[] {
 
     entry('pipe', L.pipeBatch, small, BATCH, 16, () => pipeBatch(false)),
     entry('pipe', L.pipeBatchTryRead, small, BATCH, 16, () => pipeBatch(true)),
+    entry('pipe', L.pipeBatchWhole, small, BATCH, 16, () => pipeBatch(false, true)),
     entry('stream', L.ptDataBatch, small, BATCH, 16, () => passThroughData(small, BATCH)),
     entry('stream', L.rwBatch, small, BATCH, 16, () => readableToWritable(small, BATCH)),
   ];
@@ -439,7 +477,7 @@ function ratioTable(results: readonly Measured[]): string {
     rows.push([label, size, ...streamBaselines.map((b) => formatRatio(ratio(pipe, recordsPerSec(find(results, b, size)))))]);
   }
   const batchSize = `${BATCH}×128 B`;
-  for (const label of [L.pipeBatch, L.pipeBatchTryRead]) {
+  for (const label of [L.pipeBatch, L.pipeBatchTryRead, L.pipeBatchWhole]) {
     const batch = recordsPerSec(find(results, label, batchSize));
     rows.push([
       label,
@@ -475,6 +513,11 @@ function targets(results: readonly Measured[]): string[] {
   lines.push(
     `  - like for like at 128 B: synchronous pull (${L.pipeTryRead} / ${L.ptRead}) ${formatRatio(ratio(rate(L.pipeTryRead, '128 B'), rate(L.ptRead, '128 B')))}; ` +
       `promise pull (${L.pipeWrite} / ${L.ptIter}) ${formatRatio(ratio(rate(L.pipeWrite, '128 B'), rate(L.ptIter, '128 B')))}`,
+  );
+  const floor = rate(L.floor, '128 B');
+  lines.push(
+    `  - what two awaits per message cost with no pipe at all (${L.floor}): ${formatRate(median(floor))} messages/s, ${formatRatio(ratio(floor, rate(L.ptRead, '128 B')))} ${L.ptRead}; ` +
+      `${L.pipeWrite} runs at ${formatRatio(ratio(rate(L.pipeWrite, '128 B'), floor))} of that bound, ${L.pipeTransferNoPause} at 64 KiB at ${formatRatio(ratio(rate(L.pipeTransferNoPause, '64 KiB'), floor))}`,
   );
   lines.push(
     `  - 64 KiB handed over without pausing: ${L.pipeTransferNoPause} ${formatRatio(ratio(rate(L.pipeTransferNoPause, '64 KiB'), rate(L.ptData, '64 KiB')))}, ` +
@@ -561,7 +604,7 @@ export const suite: Suite = {
     console.log(
       '\nallocated/msg: sum of heapUsed growth over 1,000-message slices in which no GC ran (V8 heap only; pool blocks ' +
         'are reused). sync: every pipe call synchronous (the target is 0 B); async: awaits read() and the flush, to be compared with ' +
-        'the floor row, what those two awaits cost with no pipe at all (the target: the one promise read() returns). heapUsed delta: ' +
+        'the floor rows, what those two awaits cost with no pipe at all (the target: at most one new promise more). heapUsed delta: ' +
         'end minus start of the 200,000, GCs included. Retained: after gc() at the end, vs. before.',
     );
   },

@@ -154,3 +154,25 @@ describe('SharedPipe maxCapacity: growing in one thread', () => {
     }
   });
 });
+
+describe('SharedPipe maxCapacity: frames', () => {
+  it('a frame larger than the ring but within its maximum is read whole; one past the maximum is refused at its prefix', async () => {
+    const { forEachFrame, writeFrame } = await import('../dist/src/index.js');
+    const pipe = new SharedPipe({ capacity: 64, maxCapacity: 64 * KiB });
+    const payload = pattern(20 * KiB, 5);
+    const writing = (async () => {
+      writeFrame(pipe.writer, payload, 'u32be');
+      await pipe.writer.flush();
+      pipe.writer.complete();
+    })();
+    const got: Uint8Array[] = [];
+    await within(forEachFrame(pipe.reader, (frame) => void got.push(bytesOf(frame)), { prefix: 'u32be', maxFrameSize: 1 << 20 }), 5_000, 'a frame larger than the ring');
+    await writing;
+    expect(got).toEqual([payload]);
+
+    const small = new SharedPipe({ capacity: 64, maxCapacity: 1024 });
+    writeFrame(small.writer, new Uint8Array(2000), 'u32be');
+    void small.writer.flush();
+    await expect(within(forEachFrame(small.reader, () => {}, { prefix: 'u32be', maxFrameSize: 1 << 20 }), 5_000)).rejects.toMatchObject({ code: 'ERR_FRAME_TOO_LARGE', limit: 1024 });
+  });
+});

@@ -10,6 +10,9 @@ export interface MemoryPoolOptions {
 const kMinimumBlock = 16;
 const kMaxSize = 2 ** 32;
 
+/** @internal How the one that rented a block gives it back whole (see `MemoryPool#[kReturnRented]`). */
+export const kReturnRented = Symbol('returnRented');
+
 /**
  * A bounded pool of byte blocks. Blocks are sized in powers of two (at least 16 bytes); `rent(n)`
  * returns a block of at least `n` bytes. Returned blocks are kept per size up to a bound, the rest are
@@ -42,8 +45,26 @@ export class MemoryPool {
     const size = block.byteLength;
     if (block.byteOffset !== 0 || block.buffer.byteLength !== size) return;
     if (size < kMinimumBlock || size > this.maxBufferSize || (size & (size - 1)) !== 0) return;
-    const index = bucketOf(size);
-    const bucket = (this.#free[index] ??= []);
+    this.#keep(block, size);
+  }
+
+  /**
+   * @internal A block `rent` handed out, given back whole by the one that rented it (a pipe's
+   * segment). It skips the checks `return` makes of a block of unknown origin (reading a typed
+   * array's `buffer` costs more than the rest of a pipe's write): only its size says whether this pool keeps it.
+   */
+  [kReturnRented](block: Uint8Array): void {
+    // A `return` of a subclass or set on the instance sees every block.
+    if (this.return !== ownReturn) {
+      this.return(block);
+      return;
+    }
+    const size = block.length;
+    if (size >= kMinimumBlock && size <= this.maxBufferSize && (size & (size - 1)) === 0) this.#keep(block, size);
+  }
+
+  #keep(block: Uint8Array, size: number): void {
+    const bucket = (this.#free[bucketOf(size)] ??= []);
     if (bucket.length < this.maxBlocksPerSize) bucket.push(block);
   }
 }
@@ -62,3 +83,5 @@ function nextPowerOfTwo(n: number): number {
 function bucketOf(size: number): number {
   return 31 - Math.clz32(size);
 }
+
+const ownReturn = MemoryPool.prototype.return;

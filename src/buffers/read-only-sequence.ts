@@ -10,9 +10,14 @@ const kRememberedPositions = 4;
 
 type Rewritable = { -readonly [K in 'startSegment' | 'startIndex' | 'endSegment' | 'endIndex' | 'length']: ReadOnlySequence[K] };
 
+let createReusable: () => ReadOnlySequence;
+let reuse: (sequence: ReadOnlySequence, startSegment: SequenceSegment | null, startIndex: number, endSegment: SequenceSegment | null, endIndex: number) => ReadOnlySequence;
+
 /**
  * A read-only view over a chain of segments, from a start position to an end position (exclusive).
- * Nothing here copies bytes except `copyTo`, `toUint8Array` and `toString`.
+ * Nothing here copies bytes except `copyTo`, `toUint8Array` and `toString`. The buffer of a read may
+ * be its reader's own sequence, rewritten by the next read: a slice is a sequence of its own, and
+ * positions are values that outlive it.
  */
 export class ReadOnlySequence implements Iterable<Uint8Array> {
   static readonly empty = new ReadOnlySequence(null, 0, null, 0);
@@ -49,14 +54,13 @@ export class ReadOnlySequence implements Iterable<Uint8Array> {
   #recent: SequencePosition[] | null = null;
   #recentNext = 0;
 
-  /**
-   * @internal The one sequence a reader hands out for every read, rewritten by `reuse` (see
-   * `ReadResultSlot`). It never returns itself from `slice`, so a slice stays what it was.
-   */
-  static reusable(): ReadOnlySequence {
-    const sequence = new ReadOnlySequence(null, 0, null, 0);
-    sequence.#recent = [];
-    return sequence;
+  static {
+    createReusable = () => {
+      const sequence = new ReadOnlySequence(null, 0, null, 0);
+      sequence.#recent = [];
+      return sequence;
+    };
+    reuse = (sequence, startSegment, startIndex, endSegment, endIndex) => sequence.#reuse(startSegment, startIndex, endSegment, endIndex);
   }
 
   /** @internal Pipes build sequences straight over their segments. */
@@ -65,25 +69,16 @@ export class ReadOnlySequence implements Iterable<Uint8Array> {
     this.startIndex = startIndex;
     this.endSegment = endSegment;
     this.endIndex = endIndex;
-    this.length = startSegment === null || endSegment === null
-      ? 0
-      : endSegment.runningIndex + endIndex - (startSegment.runningIndex + startIndex);
+    this.length = spanLength(startSegment, startIndex, endSegment, endIndex);
   }
 
-  /**
-   * @internal Points a reusable sequence at a new range. Positions are values, never changed in place:
-   * one it handed out before is handed out again only when it names the same place, and a position a
-   * caller kept from an earlier read still names the place it named then.
-   */
-  reuse(startSegment: SequenceSegment | null, startIndex: number, endSegment: SequenceSegment | null, endIndex: number): this {
+  #reuse(startSegment: SequenceSegment | null, startIndex: number, endSegment: SequenceSegment | null, endIndex: number): ReadOnlySequence {
     const self = this as Rewritable;
     self.startSegment = startSegment;
     self.startIndex = startIndex;
     self.endSegment = endSegment;
     self.endIndex = endIndex;
-    self.length = startSegment === null || endSegment === null
-      ? 0
-      : endSegment.runningIndex + endIndex - (startSegment.runningIndex + startIndex);
+    self.length = spanLength(startSegment, startIndex, endSegment, endIndex);
     this.#start = this.#end = undefined;
     if (this.#first !== undefined && (startSegment === null || startSegment.buffer !== this.#firstSource || startIndex !== this.#firstFrom || (startSegment === endSegment ? endIndex : startSegment.length) !== this.#firstTo)) {
       this.#first = undefined;
@@ -279,10 +274,33 @@ export class ReadOnlySequence implements Iterable<Uint8Array> {
 
 const emptyBytes = new Uint8Array(0);
 
+function spanLength(startSegment: SequenceSegment | null, startIndex: number, endSegment: SequenceSegment | null, endIndex: number): number {
+  return startSegment === null || endSegment === null ? 0 : endSegment.runningIndex + endIndex - (startSegment.runningIndex + startIndex);
+}
+
 /**
  * `buffer[from, to)`: the buffer itself when that is all of it (no view to allocate, and a buffer
  * handed to a pipe comes back as it went in), else a view.
  */
 export function wholeOrView(buffer: Uint8Array, from: number, to: number): Uint8Array {
   return from === 0 && to === buffer.length ? buffer : buffer.subarray(from, to);
+}
+
+/**
+ * The one sequence a reader hands out for every read, rewritten by `reuseSequence` (see
+ * `ReadResultSlot`). It never returns itself from `slice`, so a slice stays what it was. Not part of
+ * the package's API: only this module's importers can rewrite a sequence.
+ */
+export function reusableSequence(): ReadOnlySequence {
+  return createReusable();
+}
+
+/**
+ * Points a reusable sequence at a new range. Positions are values, never changed in place: one it
+ * handed out before is handed out again only when it names the same place, and a position a caller
+ * kept from an earlier read still names the place it named then. Its `first` view stays while the
+ * range starts the same.
+ */
+export function reuseSequence(sequence: ReadOnlySequence, startSegment: SequenceSegment | null, startIndex: number, endSegment: SequenceSegment | null, endIndex: number): ReadOnlySequence {
+  return reuse(sequence, startSegment, startIndex, endSegment, endIndex);
 }

@@ -3,7 +3,10 @@ import { ReadOnlySequence } from './read-only-sequence.js';
 import type { SequenceSegment } from './sequence-segment.js';
 import { SequencePosition } from './sequence-position.js';
 
-/** A forward cursor over a `ReadOnlySequence`, as .NET's `SequenceReader<byte>`. */
+/**
+ * A forward cursor over a `ReadOnlySequence`, as .NET's `SequenceReader<byte>`. Over a read's buffer
+ * it lives as long as that buffer does: until the reader's next `advanceTo`.
+ */
 export class SequenceReader {
   readonly sequence: ReadOnlySequence;
   #segment: SequenceSegment | null;

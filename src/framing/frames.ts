@@ -37,7 +37,9 @@ function checkedOptions(reader: PipeReader, options: ReadFramesOptions): { scann
   const prefix = validatePrefix(options.prefix);
   const maxFrameSize = Math.min(validateInteger('maxFrameSize', options.maxFrameSize, 0), kPrefixLimit[prefix]);
   const signal = validateLoopSignal(options.signal);
-  const capacity = (reader as { capacity?: unknown }).capacity;
+  // A ring holds at most what it can grow to: a frame larger than that could never be read whole.
+  const ring = reader as { capacity?: unknown; maxCapacity?: unknown };
+  const capacity = typeof ring.maxCapacity === 'number' ? ring.maxCapacity : ring.capacity;
   return { scanner: new FrameScanner(prefix, maxFrameSize, typeof capacity === 'number' ? capacity : Infinity), signal };
 }
 

@@ -266,7 +266,8 @@ class LineScanner implements ItemScanner {
     this.#end = end;
     const backing = memory.buffer;
     if (backing instanceof SharedArrayBuffer) {
-      if (this.#wordsOf !== backing) {
+      // A ring that grew keeps its SharedArrayBuffer; a view made before keeps the length it had.
+      if (this.#wordsOf !== backing || this.#words!.length << 2 < memory.byteOffset + end) {
         this.#words = new Int32Array(backing, 0, backing.byteLength >>> 2);
         this.#wordsOf = backing;
       }

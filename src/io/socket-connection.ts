@@ -8,7 +8,7 @@ import type { PipeWriter } from '../pipe/pipe-writer.js';
 import { SharedPipe } from '../ring/shared-pipe.js';
 import type { SharedPipeOptions } from '../ring/shared-ring.js';
 import { segmentsOf } from '../pipe/pipe-reader.js';
-import { settledFlushResult, type FlushResult } from '../pipe/results.js';
+import { kTransfer, settledFlushResult, type FlushResult } from '../pipe/results.js';
 
 /** Why a connection shut down; the first cause wins (numbering as Pipelines.Sockets.Unofficial). */
 export enum PipeShutdownKind {
@@ -246,7 +246,11 @@ export class SocketConnection implements DuplexPipe {
     return this.#settle(flush);
   }
 
-  /** A chunk of received bytes that the receive pipe must copy (the 'data' path, or a scratch read). */
+  /**
+   * A chunk of received bytes that did not land in pipe memory (the 'data' path, or a scratch read).
+   * It is ours (a 'data' chunk belongs to its consumer; a scratch read is copied out of the block), so
+   * it is handed to the receive pipe rather than copied again.
+   */
   #receiveChunk(chunk: Uint8Array): void {
     this.#bytesRead += chunk.length;
     if (this.#receiveEnded) return;
@@ -256,7 +260,7 @@ export class SocketConnection implements DuplexPipe {
     }
     let flush: Promise<FlushResult>;
     try {
-      flush = this.#receiveWriter.write(chunk);
+      flush = this.#receiveWriter.write(chunk, kTransfer);
     } catch (error) {
       this.#endReceive(PipeShutdownKind.ReadException, error as Error);
       return;
@@ -279,7 +283,7 @@ export class SocketConnection implements DuplexPipe {
       while (this.#afterFlush(result)) {
         const next = this.#queue.shift();
         if (next === undefined) break;
-        result = await this.#receiveWriter.write(next);
+        result = await this.#receiveWriter.write(next, kTransfer);
       }
     } catch (error) {
       this.#endReceive(PipeShutdownKind.ReadException, error as Error);

@@ -3,7 +3,7 @@ import { FlushCanceledError, InvalidArgumentTypeError, ReadCanceledError, Reader
 import type { PipeReader } from '../pipe/pipe-reader.js';
 import { PipeWriter } from '../pipe/pipe-writer.js';
 import { copyOut, validateReader } from '../pipe/reader-iteration.js';
-import type { FlushResult } from '../pipe/results.js';
+import { kTransfer, type FlushResult } from '../pipe/results.js';
 
 /**
  * The most bytes one write() of the pipe takes from the chunks a Writable gathered (after `cork()`, or
@@ -45,8 +45,8 @@ async function writeChunks(target: PipeWriter, chunks: readonly Uint8Array[]): P
     let end = first + 1;
     let size = chunks[first]!.length;
     while (end < chunks.length && size + chunks[end]!.length <= kGatherLimit) size += chunks[end++]!.length;
-    const data = end === first + 1 ? chunks[first]! : Buffer.concat(chunks.slice(first, end), size);
-    const failure = flushFailure(await target.write(data));
+    // A gathered chunk is a buffer of our own: hand it over instead of having the pipe copy it again.
+    const failure = flushFailure(await (end === first + 1 ? target.write(chunks[first]!) : target.write(Buffer.concat(chunks.slice(first, end), size), kTransfer)));
     if (failure !== null) return failure;
     first = end;
   }

@@ -1,4 +1,4 @@
-import type { MemoryPool } from '../buffers/memory-pool.js';
+import { kReturnRented, type MemoryPool } from '../buffers/memory-pool.js';
 import type { SequenceSegment } from '../buffers/sequence-segment.js';
 
 const noMemory = new Uint8Array(0);
@@ -11,24 +11,45 @@ export class BufferSegment implements SequenceSegment {
   next: BufferSegment | null = null;
   runningIndex = 0;
   #pool: MemoryPool | null = null;
+  /** The block's ArrayBuffer and offset, read once per block when a view into it is first needed. */
+  #arrayBuffer: ArrayBufferLike | null = null;
+  #byteOffset = 0;
 
   setOwnedMemory(block: Uint8Array, pool: MemoryPool): void {
     this.buffer = block;
     this.#pool = pool;
+    this.#arrayBuffer = null;
+  }
+
+  /**
+   * The block from `start` to its end. A view built from the block's ArrayBuffer costs less than
+   * `subarray`, which looks up a species constructor each time; a writer asking for memory after
+   * every small advance needs one per call.
+   */
+  viewFrom(start: number): Uint8Array {
+    const block = this.buffer;
+    if (start === 0) return block;
+    if (this.#arrayBuffer === null) {
+      this.#arrayBuffer = block.buffer;
+      this.#byteOffset = block.byteOffset;
+    }
+    return new Uint8Array(this.#arrayBuffer, this.#byteOffset + start, block.length - start);
   }
 
   /** Memory the caller handed over: read in place, never written by the pipe, never pooled. */
   setTransferredMemory(view: Uint8Array): void {
     this.buffer = view;
     this.#pool = null;
+    this.#arrayBuffer = null;
   }
 
   /** Returns the block to its pool; the segment keeps its place in the chain (an empty head taking other memory). */
   releaseMemory(): void {
     const pool = this.#pool;
-    if (pool !== null) pool.return(this.buffer);
+    if (pool !== null) pool[kReturnRented](this.buffer);
     this.#pool = null;
     this.buffer = noMemory;
+    this.#arrayBuffer = null;
   }
 
   /** Returns the block to its pool and clears the links, ready for the segment pool. */

@@ -13,7 +13,7 @@ import {
   validateInteger,
   validateSignal,
 } from '../errors/index.js';
-import type { OperationOptions, ReadResult } from './results.js';
+import { ReadResultSlot, type OperationOptions, type ReadResult } from './results.js';
 import { PipeWriter } from './pipe-writer.js';
 import { readerChunks, type ChunksOptions } from './reader-iteration.js';
 
@@ -36,7 +36,7 @@ const enum ReadState {
  * read): a reader may hand out the very same objects again, rewritten (the in-thread `Pipe` and
  * `createReader` do; see `ReadResultSlot`), so a steady read allocates nothing. What outlives that:
  * values read out of it (flags, lengths), copies (`buffer.toUint8Array()`, `buffer.toString()`,
- * the chunks of `for await` and `chunks()`), positions (values, never changed in place), and slices
+ * the chunks of `for await`), positions (values, never changed in place), and slices
  * (`buffer.slice(...)`, sequences of their own) for as long as their bytes are not consumed.
  *
  * The contract lives here once: argument checks, the read state (idle, pending, result out),
@@ -57,8 +57,9 @@ export abstract class PipeReader implements AsyncIterable<Uint8Array> {
   };
 
   /**
-   * Waits for data beyond what was examined, the writer's completion or a cancel. When data is there
-   * already, it costs the one settled promise it returns.
+   * Waits for data beyond what was examined, the writer's completion or a cancel. When the result is
+   * there already, the promise is settled; a reader that reuses its result (`ReadResultSlot`) hands
+   * out the same settled promise every time, so such a read allocates nothing.
    */
   read(options?: OperationOptions): Promise<ReadResult> {
     const signal = validateSignal('options.signal', options?.signal);
@@ -192,7 +193,7 @@ export abstract class PipeReader implements AsyncIterable<Uint8Array> {
   #deliver(result: ReadResult | Promise<ReadResult>): Promise<ReadResult> {
     if (!(result instanceof Promise)) {
       this.#state = result.isCanceled ? ReadState.Tentative : ReadState.Outstanding;
-      return Promise.resolve(result);
+      return result instanceof ReadResultSlot ? result.settled : Promise.resolve(result);
     }
     this.#state = ReadState.Pending;
     result.then(this.#onResult, this.#onFailure);

@@ -29,7 +29,13 @@ export abstract class PipeWriter {
     this.#flushPending = false;
   };
 
-  /** At least `max(sizeHint, 1)` writable bytes, valid until the next `advance`, `flush` or `write`. */
+  /**
+   * At least `max(sizeHint, 1)` writable bytes, valid until the next `advance`, `flush` or `write`.
+   * On a `Pipe` memory that starts a block is the block itself, and a second call with nothing
+   * advanced in between returns the same memory: neither allocates. Memory further into a block is a
+   * new view (a typed array cannot be moved); a writer of many small records that must allocate
+   * nothing asks for their total once, or uses `write()`.
+   */
   getMemory(sizeHint = 0): Uint8Array {
     validateInteger('sizeHint', sizeHint, 0);
     this.checkUsable();

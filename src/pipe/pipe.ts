@@ -38,6 +38,8 @@ class PipeState {
   readonly #pauseWriterThreshold: number;
   readonly #resumeWriterThreshold: number;
   readonly #minimumSegmentSize: number;
+  /** What a paused flush waits for, as the pending-operation list says it (built once, not per pause). */
+  readonly #flushWaitsFor: string;
   readonly #segmentPool = new BufferSegmentStack(kMaxSegmentPoolSize);
   /** The reader's one result, rewritten by each read. */
   readonly #result = new ReadResultSlot();
@@ -86,6 +88,7 @@ class PipeState {
     this.#pauseWriterThreshold = o.pauseWriterThreshold;
     this.#resumeWriterThreshold = o.resumeWriterThreshold;
     this.#minimumSegmentSize = o.minimumSegmentSize;
+    this.#flushWaitsFor = `the reader to examine below ${o.resumeWriterThreshold} bytes`;
   }
 
   get length(): number {
@@ -393,7 +396,7 @@ class PipeState {
         result = Promise.reject(error);
       }
     } else {
-      result = this.#writerAwaitable.suspend(signal, this.#abortFlush, trackPending(this.name, 'flush', `the reader to examine below ${this.#resumeWriterThreshold} bytes`));
+      result = this.#writerAwaitable.suspend(signal, this.#abortFlush, trackPending(this.name, 'flush', this.#flushWaitsFor));
     }
     this.#schedule(this.#readerScheduler, this.#resumeRead, reader);
     return result;
@@ -475,9 +478,8 @@ class PipeState {
 
   #freeMemory(): Uint8Array {
     const head = this.#writingHead!;
-    const start = head.length + this.#writingHeadBytesBuffered;
     // A fresh block is handed out whole: no view to allocate.
-    return start === 0 ? head.buffer : head.buffer.subarray(start);
+    return head.viewFrom(head.length + this.#writingHeadBytesBuffered);
   }
 
   #moveReadHeadPast(segment: BufferSegment): BufferSegment | null {

@@ -1,4 +1,4 @@
-import { ReadOnlySequence } from '../buffers/read-only-sequence.js';
+import { ReadOnlySequence, reusableSequence, reuseSequence } from '../buffers/read-only-sequence.js';
 import type { SequenceSegment } from '../buffers/sequence-segment.js';
 
 /**
@@ -34,6 +34,9 @@ export interface WriteOptions extends OperationOptions {
   transfer?: boolean;
 }
 
+/** @internal The options of a write that hands over a buffer the caller made for it (one object for every such write). */
+export const kTransfer: WriteOptions = Object.freeze({ transfer: true });
+
 
 /**
  * A reader's one result object, with its one sequence: each read rewrites both instead of allocating
@@ -46,11 +49,17 @@ export class ReadResultSlot implements ReadResult {
   buffer: ReadOnlySequence = ReadOnlySequence.empty;
   isCanceled = false;
   isCompleted = false;
-  readonly #sequence = ReadOnlySequence.reusable();
+  readonly #sequence = reusableSequence();
+  /**
+   * A promise settled with this slot, which `read()` hands out whenever it has the result at once:
+   * the slot is the same object every time, so one settled promise serves every read, as the shared
+   * settled flush promises serve every flush.
+   */
+  readonly settled: Promise<ReadResult> = Promise.resolve(this);
 
   /** The result over a chain of segments, from (startSegment, startIndex) to (endSegment, endIndex). */
   over(startSegment: SequenceSegment, startIndex: number, endSegment: SequenceSegment, endIndex: number, isCanceled: boolean, isCompleted: boolean): ReadResult {
-    this.buffer = this.#sequence.reuse(startSegment, startIndex, endSegment, endIndex);
+    this.buffer = reuseSequence(this.#sequence, startSegment, startIndex, endSegment, endIndex);
     this.isCanceled = isCanceled;
     this.isCompleted = isCompleted;
     return this;
