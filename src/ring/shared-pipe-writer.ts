@@ -175,10 +175,22 @@ export class SharedPipeWriter extends PipeWriter {
   }
 
   protected override writeCore(bytes: Uint8Array, signal: AbortSignal | undefined): FlushResult | Promise<FlushResult> {
+    return this.#writeBytes(bytes, false, signal);
+  }
+
+  /**
+   * A handed-over buffer is copied into the ring, once: the floor for memory another thread cannot
+   * see. What does not fit yet waits in the buffer itself, by reference, instead of in a copy.
+   */
+  protected override writeTransferredCore(bytes: Uint8Array, signal: AbortSignal | undefined): FlushResult | Promise<FlushResult> {
+    return this.#writeBytes(bytes, true, signal);
+  }
+
+  #writeBytes(bytes: Uint8Array, handedOver: boolean, signal: AbortSignal | undefined): FlushResult | Promise<FlushResult> {
     const state = Atomics.load(this.#h, L.STATE);
     if ((state & L.READER_FAULTED) !== 0) throw this.#readerFailure();
     if ((state & L.READER_COMPLETED) !== 0) return flushResult(false, true);
-    this.#take(bytes);
+    this.#take(bytes, handedOver);
     return this.flushCore(signal);
   }
 
@@ -375,15 +387,15 @@ export class SharedPipeWriter extends PipeWriter {
     }
   }
 
-  /** Hands all of `bytes` to the pipe: into the ring as far as it fits, the rest copied into owned memory. */
-  #take(bytes: Uint8Array): void {
+  /** Hands all of `bytes` to the pipe: into the ring as far as it fits, the rest copied into owned memory (or kept, when handed over). */
+  #take(bytes: Uint8Array, handedOver = false): void {
     this.#memory = Memory.None;
     this.#dropUnappliedSkip();
     let copied = 0;
     if (this.#ownedBytes === 0) copied = this.#copyIn(bytes, 0);
     // The caller may reuse its buffer as soon as the returned promise settles (even canceled), so
-    // what does not fit now is copied, never kept by reference.
-    if (copied < bytes.length) this.#queue(bytes.slice(copied));
+    // what does not fit now is copied, never kept by reference, unless the buffer was handed over.
+    if (copied < bytes.length) this.#queue(handedOver ? bytes.subarray(copied) : bytes.slice(copied));
     this.#unflushed += bytes.length;
   }
 
