@@ -38,6 +38,7 @@ describe('SN pendingOperations() snapshots', () => {
     expect(entry.snapshot).toEqual({
       pipe: entry.pipe,
       capacity: 1024,
+      maxCapacity: 1024,
       written: 10,
       consumed: 4,
       examined: 10,
