@@ -192,7 +192,8 @@ export class SharedPipeReader extends PipeReader {
 
   #checkFits(minimumSize: number): void {
     const held = this.#ring.dataBetween(this.#read, this.#examined);
-    const limit = this.#ring.growthLimit(this.#capacity);
+    // The capacity the writer reached, not the one this end maps with: it may not have taken up a growth yet.
+    const limit = this.#ring.growthLimit(this.#ring.capacity);
     if (minimumSize > limit || held + minimumSize > limit) {
       throw new FrameTooLargeError(held > 0 ? `Reading at least ${minimumSize} more bytes beyond the ${held} unconsumed bytes held` : `Reading at least ${minimumSize} bytes`, held + minimumSize, limit);
     }
@@ -372,11 +373,12 @@ export class SharedPipeReader extends PipeReader {
   /**
    * A skipped tail that starts right at the consumed position holds no data and nothing before it is
    * held: moving the consumed position past it frees that room for the writer (a ring full of it and
-   * of a waiting minimum is no deadlock). True when it moved.
+   * of a waiting minimum is no deadlock). True when it moved. A canceled result this end did not
+   * advance past may still be out: its data starts after the tail too, so its positions stay right.
    */
   #passDeadTail(write: number): boolean {
     const skip = this.#ring.skipWithin(this.#read, (write - this.#read) >>> 0);
-    if (skip < 0 || skip !== this.#read || this.#first !== null) return false;
+    if (skip < 0 || skip !== this.#read) return false;
     const next = (skip + this.#capacity - (skip & this.#mask)) >>> 0;
     if (next < this.#read) Atomics.add(this.#h, L.READ_LAPS, 1);
     const examinedToo = this.#examined === this.#read;

@@ -314,7 +314,8 @@ export class SharedPipeWriter extends PipeWriter {
   /**
    * A blocking flush that would wait for a reader held by this same thread could never end, so it
    * fails before it takes or publishes anything: the caller keeps its bytes (and may use the async
-   * flush). Judged on the room and the pause state now, erring towards refusing.
+   * flush). Judged on the room and the pause state now, erring towards refusing; a ring that may
+   * grow grows first, as placing the bytes would, so a flush that would not wait is not refused.
    */
   #refuseSameThreadWait(operation: 'flushSync' | 'writeSync', extra: number): void {
     const ring = this.#ring;
@@ -322,13 +323,19 @@ export class SharedPipeWriter extends PipeWriter {
     this.#reloadRead();
     this.#examined = Atomics.load(this.#h, L.EXAMINED_POS) >>> 0;
     const placing = this.#ownedBytes + extra;
-    const free = this.#room - ((this.#cursor - this.#read) >>> 0);
     const pause = ring.pauseWriterThreshold;
     const unexamined = ring.dataBetween(this.#examined, this.#cursor) + placing;
     // A reader waiting for more than there will be keeps the writer from pausing, as in .NET's J7.
     const minimum = Atomics.load(this.#h, L.READ_MINIMUM);
     const wouldPause = pause > 0 && (this.#paused ? unexamined >= ring.resumeWriterThreshold && unexamined >= minimum : ring.dataBetween(this.#examined, this.#write) < pause && unexamined >= pause && unexamined >= minimum);
-    if (placing > free || wouldPause) throw new SameThreadWaitError(operation);
+    if (wouldPause) throw new SameThreadWaitError(operation);
+    let free = this.#room - ((this.#cursor - this.#read) >>> 0);
+    if (placing > free && this.#capacity < ring.maxCapacity) {
+      // Grown here rather than in the copy, so the room it gives is known before anything is taken.
+      this.#growForRoom(placing);
+      free = this.#room - ((this.#cursor - this.#read) >>> 0);
+    }
+    if (placing > free) throw new SameThreadWaitError(operation);
   }
 
   /** Stats count the flushes that had bytes to hand over, however many publishes placing them takes. */
