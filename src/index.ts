@@ -26,6 +26,7 @@ export {
   ReadCanceledError,
   ReaderCompletedError,
   ReadPendingError,
+  RingLimitError,
   SameThreadWaitError,
   SchedulerClosedError,
   SchedulerDestroyedError,

@@ -29,6 +29,8 @@ const handlerModule = new URL('./handler.js', import.meta.url);
  * a reply larger than it is written in turns.
  */
 const kStartRing = 2 * 1024;
+/** Connections served at once with --threads 1 (Redis's maxclients default is 10,000). */
+const kMaxConnections = 12_000;
 const kReceiveRing = { capacity: kStartRing, maxCapacity: kMaxRequestBytes, pauseWriterThreshold: 1024 * 1024 };
 const kSendRing = { capacity: kStartRing, maxCapacity: 4 * 1024 * 1024, pauseWriterThreshold: 1024 * 1024 };
 
@@ -40,11 +42,18 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const open = new Set<SocketConnection>();
   const server = net.createServer({ noDelay: true }, (socket) => {
     socket.setNoDelay(true);
-    const connection = SocketConnection.create(socket, {
-      shared: scheduler !== null,
-      receive: scheduler !== null ? kReceiveRing : { pauseWriterThreshold: kMaxRequestBytes },
-      send: scheduler !== null ? kSendRing : { pauseWriterThreshold: kMaxRequestBytes },
-    });
+    let connection: SocketConnection;
+    try {
+      connection = SocketConnection.create(socket, {
+        shared: scheduler !== null,
+        receive: scheduler !== null ? kReceiveRing : { pauseWriterThreshold: kMaxRequestBytes },
+        send: scheduler !== null ? kSendRing : { pauseWriterThreshold: kMaxRequestBytes },
+      });
+    } catch {
+      // No rings for it (ERR_PIPE_RING_LIMIT): this connection is refused, the server goes on.
+      socket.destroy();
+      return;
+    }
     open.add(connection);
     const served = scheduler !== null
       ? scheduler.run('serve', { input: connection.input, output: connection.output })
@@ -52,6 +61,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     // A connection's failure (a reset peer, a protocol error) ends that connection only.
     served.catch(() => connection.destroy()).finally(() => open.delete(connection));
   });
+  // Each connection holds two growable rings, and each growable SharedArrayBuffer takes memory mappings
+  // of the process's limited number: past this many connections new ones are refused, as Redis's maxclients does.
+  if (threads === 1) server.maxConnections = kMaxConnections;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 6379, host, () => {

@@ -290,6 +290,24 @@ export class SameThreadWaitError extends ThreadpipeError {
   }
 }
 
+/**
+ * No room for another growing ring in this process: each growable SharedArrayBuffer takes memory
+ * mappings, of which a process has a fixed number (vm.max_map_count), and running out aborts it.
+ */
+export class RingLimitError extends ThreadpipeError {
+  readonly limit: number;
+
+  constructor(limit: number) {
+    super(`No room for another growing ring: ${limit} are live in this process, as many as its memory mappings (vm.max_map_count) allow. Use a ring of fixed size (no maxCapacity), or fewer rings at a time.`, 'ERR_PIPE_RING_LIMIT');
+    this.name = 'RingLimitError';
+    this.limit = limit;
+  }
+
+  static {
+    brand(this, 'RingLimitError');
+  }
+}
+
 /** A run still pending when its scheduler was destroyed (or its close timeout ran out). */
 export class SchedulerDestroyedError extends ThreadpipeError {
   constructor(message = 'The scheduler was destroyed before this run finished.') {

@@ -6,6 +6,7 @@ import { channels } from '../diagnostics/channels.js';
 import type { RingSnapshot } from '../diagnostics/pending-operations.js';
 import * as L from './layout.js';
 import { ringSnapshot } from './ring-snapshot.js';
+import { newGrowableBuffer } from './growable-budget.js';
 
 export interface SharedPipeOptions {
   /** Ring bytes to start with: a power of two from 16 to 2^30. Default 1 MiB. */
@@ -15,10 +16,15 @@ export interface SharedPipeOptions {
    * never grows). Above it, the ring starts at `capacity` and doubles (or more) when a read waits for
    * more than the ring holds while the writer has bytes that do not fit: a line or frame longer than
    * the ring, or a `readAtLeast` beyond it. Only past `maxCapacity` do such reads fail with
-   * ERR_FRAME_TOO_LARGE. A ring never shrinks.
+   * ERR_FRAME_TOO_LARGE. A ring never shrinks. A process holds a limited number of growing rings
+   * (each takes memory mappings, see growable-budget.ts): one more fails with ERR_PIPE_RING_LIMIT.
    */
   maxCapacity?: number;
-  /** Unexamined bytes at which a flush waits. Default the capacity; at most `maxCapacity`; 0 turns it off. */
+  /**
+   * Unexamined bytes at which a flush waits; at most `maxCapacity`; 0 turns it off. Default the
+   * capacity; for a ring that grows, 1 MiB (the default ring's size) within [capacity, maxCapacity],
+   * so that a small ring grows for a fast writer instead of making each write wait for the reader.
+   */
   pauseWriterThreshold?: number;
   /** A paused writer resumes below this. Default half the pause threshold, rounded up. */
   resumeWriterThreshold?: number;
@@ -50,6 +56,9 @@ export interface RingStats {
 
 export type RingSide = 'reader' | 'writer';
 
+/** A growing ring's default pause threshold (bounded by its capacity and maximum): the default ring's size. */
+const kGrowingDefaultPause = 1 << 20;
+
 /** The calling thread's holder id: threadId + 1, since the main thread is 0 and 0 marks a free end. */
 export const kHolderId = threadId + 1;
 
@@ -74,13 +83,14 @@ export class SharedRing {
     const maxCapacity = validateInteger('maxCapacity', o.maxCapacity ?? capacity, L.kMinCapacity, L.kMaxCapacity);
     if ((maxCapacity & (maxCapacity - 1)) !== 0) throw new InvalidArgumentValueError('maxCapacity', maxCapacity, 'must be a power of two');
     if (maxCapacity < capacity) throw new InvalidArgumentValueError('maxCapacity', maxCapacity, `must be >= capacity (${capacity})`);
-    const pause = validateInteger('pauseWriterThreshold', o.pauseWriterThreshold ?? capacity, 0);
+    const defaultPause = maxCapacity > capacity ? Math.min(maxCapacity, Math.max(capacity, kGrowingDefaultPause)) : capacity;
+    const pause = validateInteger('pauseWriterThreshold', o.pauseWriterThreshold ?? defaultPause, 0);
     if (pause > maxCapacity) throw new InvalidArgumentValueError('pauseWriterThreshold', pause, `must be <= maxCapacity (${maxCapacity})`);
     const resume = validateInteger('resumeWriterThreshold', o.resumeWriterThreshold ?? Math.ceil(pause / 2), 0);
     if (resume > pause) throw new InvalidArgumentValueError('resumeWriterThreshold', resume, `must be <= pauseWriterThreshold (${pause})`);
     // A growable buffer reserves its maximum as address space only: memory is taken as it grows.
     const buffer = maxCapacity > capacity
-      ? new SharedArrayBuffer(L.kDataOffset + capacity, { maxByteLength: L.kDataOffset + maxCapacity })
+      ? newGrowableBuffer(L.kDataOffset + capacity, L.kDataOffset + maxCapacity)
       : new SharedArrayBuffer(L.kDataOffset + capacity);
     const header = new Int32Array(buffer, 0, L.kHeaderBytes / 4);
     header[L.MAGIC] = L.kMagic;
