@@ -277,3 +277,15 @@ export class ForwardingReader extends PipeReader {
     this.inner.complete(error);
   }
 }
+
+/** The bytes of a sequence's segments (or any chunks), copied into one array. */
+export function concatBytes(parts: Iterable<Uint8Array>): Uint8Array {
+  const list = [...parts];
+  const out = new Uint8Array(list.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of list) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}

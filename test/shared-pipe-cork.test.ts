@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { SharedPipe } from '../dist/src/index.js';
-import { within } from './helpers.js';
+import { concatBytes as concat, within } from './helpers.js';
 
 // cork() / uncork() on a SharedPipe writer: small flushes coalesce into one publish, at uncork() or
 // at the end of the current tick, and nothing the writer did not flush is ever shown.
@@ -9,16 +9,6 @@ import { within } from './helpers.js';
 const nextTick = (): Promise<void> => new Promise((resolve) => process.nextTick(resolve));
 const record = (i: number): Uint8Array => new Uint8Array(128).fill(i & 0xff);
 
-function concat(parts: Iterable<Uint8Array>): Uint8Array {
-  const list = [...parts];
-  const out = new Uint8Array(list.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of list) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
 
 describe('SharedPipeWriter.cork()', () => {
   it('corked writes return at once and become readable together at uncork()', async () => {

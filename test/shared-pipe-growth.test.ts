@@ -2,7 +2,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { describe, expect, it } from 'vitest';
 import { pendingOperations, readLines, SharedPipe } from '../dist/src/index.js';
 import { seededRandom } from '../dist/test/fixtures/random.js';
-import { within } from './helpers.js';
+import { concatBytes as bytesOf, within } from './helpers.js';
 
 // A ring that starts small and grows (SharedPipeOptions.maxCapacity): what it accepts, when it grows,
 // that views a reader holds stay true across a growth, and that only past the maximum does a read
@@ -18,16 +18,6 @@ function pattern(length: number, seed: number): Uint8Array {
   return bytes;
 }
 
-function bytesOf(buffer: { [Symbol.iterator](): Iterator<Uint8Array> }): Uint8Array {
-  const parts = [...buffer];
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
 
 describe('SharedPipe maxCapacity: options', () => {
   it('defaults to the capacity: the ring never grows', () => {

@@ -327,34 +327,26 @@ export const pipeImplementation: Implementation = {
 
 const sharedCaps: Capabilities = { ...bothEndsHere, ring: true };
 
-export const sharedPipeImplementation: Implementation = {
-  name: 'SharedPipe, both ends on one thread',
-  caps: sharedCaps,
-  async open(fixture = {}) {
-    const options = ringOptions(fixture);
-    const pipe = new SharedPipe(options);
-    return track(new LocalPipe(this.name, this.caps, pipe.reader, pipe.writer, { capacity: options.capacity }));
-  },
-  duplexPair(fixture = {}) {
-    // createDuplexPair crosses two rings; each side's input is the other side's output.
-    const [a, b] = createDuplexPair(ringOptions(fixture));
-    return crossed('SharedPipe (duplex)', sharedCaps, { reader: b.input, writer: a.output }, { reader: a.input, writer: b.output });
-  },
-};
+/** Both ends of a ring on this thread; `options` says which ring, and `capacity` the size a case sees. */
+function localRingImplementation(name: string, options: (fixture: Fixture) => { capacity: number; maxCapacity?: number }): Implementation {
+  return {
+    name,
+    caps: sharedCaps,
+    async open(fixture = {}) {
+      const chosen = options(fixture);
+      const pipe = new SharedPipe(chosen);
+      return track(new LocalPipe(this.name, this.caps, pipe.reader, pipe.writer, { capacity: chosen.maxCapacity ?? chosen.capacity }));
+    },
+    duplexPair(fixture = {}) {
+      // createDuplexPair crosses two rings; each side's input is the other side's output.
+      const [a, b] = createDuplexPair(options(fixture));
+      return crossed(`${name} (duplex)`, sharedCaps, { reader: b.input, writer: a.output }, { reader: a.input, writer: b.output });
+    },
+  };
+}
 
-export const growingSharedPipeImplementation: Implementation = {
-  name: 'SharedPipe growing from 16 bytes, both ends on one thread',
-  caps: sharedCaps,
-  async open(fixture = {}) {
-    const options = growingRingOptions(fixture);
-    const pipe = new SharedPipe(options);
-    return track(new LocalPipe(this.name, this.caps, pipe.reader, pipe.writer, { capacity: options.maxCapacity }));
-  },
-  duplexPair(fixture = {}) {
-    const [a, b] = createDuplexPair(growingRingOptions(fixture));
-    return crossed('SharedPipe growing (duplex)', sharedCaps, { reader: b.input, writer: a.output }, { reader: a.input, writer: b.output });
-  },
-};
+export const sharedPipeImplementation = localRingImplementation('SharedPipe, both ends on one thread', ringOptions);
+export const growingSharedPipeImplementation = localRingImplementation('SharedPipe growing from 16 bytes, both ends on one thread', growingRingOptions);
 
 // ---- the far end in a worker
 
