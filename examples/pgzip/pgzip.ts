@@ -1,6 +1,7 @@
 // Parallel gzip: the input is cut into chunks, each compressed on a PoolScheduler thread as an
 // independent gzip member, and the members are written in input order. Concatenated members are a
 // valid gzip stream (RFC 1952), which gunzip and zlib decompress to the concatenated input.
+import { createReadStream, type ReadStream } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { createReader, createWriter, PoolScheduler } from 'threadpipe';
 
@@ -22,6 +23,18 @@ export interface PgzipResult {
 
 const compressModule = new URL('./compress.js', import.meta.url);
 
+export const kDefaultChunkSize = 1 << 20;
+/** The largest read from a file: a chunk's worth at a time, up to this. */
+const kMaxReadSize = 1 << 20;
+
+/**
+ * A file as pgzip reads it: in reads of a chunk (fs streams read 64 KiB by default, sixteen reads
+ * and callbacks on the main thread per 1 MiB chunk, CPU the compressing threads could use).
+ */
+export function readFile(path: string, chunkSize = kDefaultChunkSize): ReadStream {
+  return createReadStream(path, { highWaterMark: Math.min(chunkSize, kMaxReadSize) });
+}
+
 /**
  * Chunks handed to each thread ahead of the one it compresses: when it finishes a member it starts
  * the next at once instead of waiting for the main thread (busy reading and writing, or not even
@@ -38,7 +51,7 @@ export async function pgzip(
 ): Promise<PgzipResult> {
   const level = options.level ?? 6;
   const threads = options.threads ?? Math.max(1, availableParallelism());
-  const chunkSize = options.chunkSize ?? 1 << 20;
+  const chunkSize = options.chunkSize ?? kDefaultChunkSize;
   if (!Number.isInteger(level) || level < 0 || level > 9) throw new RangeError(`level must be 0 to 9, got ${level}`);
   if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a positive integer, got ${threads}`);
   if (!Number.isInteger(chunkSize) || chunkSize < 1024) throw new RangeError(`chunkSize must be an integer >= 1024, got ${chunkSize}`);
