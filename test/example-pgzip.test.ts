@@ -238,6 +238,40 @@ describe('Z4 chunks move, they are not copied twice', () => {
   });
 });
 
+describe('Z5 a file path as the source: read straight into the chunk buffers', () => {
+  let dir: string;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'pgzip-file-'));
+  });
+
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('Z5a files of 0, 1, one chunk less one, one chunk, one chunk more one and several chunks give the same members as a stream does', async () => {
+    const chunkSize = 4096;
+    for (const size of [0, 1, chunkSize - 1, chunkSize, chunkSize + 1, 7 * chunkSize, 7 * chunkSize + 123]) {
+      const input = Buffer.from(data.subarray(200_000, 200_000 + size));
+      const path = join(dir, `input-${size}.bin`);
+      writeFileSync(path, input);
+      const sink = collector();
+      const result = await within(pgzip(path, sink.stream, { threads: 2, chunkSize }), 30_000, 'pgzip');
+      const output = sink.bytes();
+      await expectDecompressesTo(output, input);
+      expect(output.equals(expectedMembers(input, chunkSize, 6)), `size ${size}`).toBe(true);
+      expect(result.chunks).toBe(Math.ceil(size / chunkSize));
+      expect(result.bytesIn).toBe(size);
+    }
+  });
+
+  it('Z5b a missing file rejects with ENOENT and writes nothing', async () => {
+    const sink = collector();
+    await expect(within(pgzip(join(dir, 'absent.bin'), sink.stream, { threads: 1 }), 30_000, 'pgzip')).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(sink.writes()).toBe(0);
+  });
+});
+
 describe('Z2 pgzip argument checks and failures', () => {
   it.each([
     ['level 10', { level: 10 }],
