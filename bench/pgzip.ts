@@ -1,13 +1,14 @@
 // pgzip (examples/pgzip) against the gzips a Node user has today, in the same run, on the same
 // file of generated JSON log lines (seeded), level 6:
-//   - pgzip with 2 pool threads given the file's path, as its CLI does; timed as pgzip() reports it (its
-//     pool already started) and end to end (starting the pool's threads included);
+//   - pgzip with 2 pool threads given the file's path, as its CLI does; timed once its pool has
+//     started (as pgzip() reports it) and end to end (starting the pool's threads included);
 //   - zlib.createGzip, the stream a single-threaded program pipes a file (fs.createReadStream) through;
 //   - zlib.gzipSync over the whole input in memory: what one core compresses, the ceiling of a
 //     single thread and the yardstick of pgzip's parallel efficiency;
 //   - pigz -p 2 when it is installed (the row is skipped, saying so, when it is not).
-// After a round that is not counted (start-up), the variants take turns within each run (the order rotates from run to run) so drift in the
-// machine's load hits them alike; figures are medians over runs, ratios medians of per-run ratios.
+// After a round that is not counted (start-up), the variants take turns within each run (the order
+// rotates from run to run) so drift in the machine's load hits them alike; figures are medians over
+// runs, ratios medians of per-run ratios.
 // Each writes its output to a file (gzipSync, the yardstick, keeps it in memory), timed until the
 // file is closed; every output is decompressed and compared with the input, outside the timing.
 import { spawn, spawnSync } from 'node:child_process';
