@@ -206,14 +206,16 @@ describe('Z1 pgzip output decompresses byte-exact', () => {
 });
 
 describe('Z4 chunks move, they are not copied twice', () => {
-  it('Z4a compress() returns its member moved: a view of zlib\'s own output buffer, at offset 0, that buffer in the transfer list', () => {
+  it('Z4a compress() moves back its member, a view of zlib\'s own output buffer at offset 0, and the chunk\'s buffer for reuse', () => {
     for (const size of [0, 1, 5000, MB]) {
       const chunk = new Uint8Array(data.subarray(0, size));
       const moved = compressMember({ chunk, level: 6 });
-      expect(moved.value.byteOffset).toBe(0);
-      expect(moved.value.buffer.byteLength).toBe(memberRoom(size));
-      expect(moved.transferList).toEqual([moved.value.buffer]);
-      expect(gunzipSync(moved.value).equals(Buffer.from(chunk))).toBe(true);
+      const { member } = moved.value;
+      expect(member.byteOffset).toBe(0);
+      expect(member.buffer.byteLength).toBe(memberRoom(size));
+      expect(moved.value.chunk).toBe(chunk.buffer);
+      expect(moved.transferList).toEqual([member.buffer, chunk.buffer]);
+      expect(gunzipSync(member).equals(Buffer.from(chunk))).toBe(true);
     }
   });
 
@@ -233,6 +235,40 @@ describe('Z4 chunks move, they are not copied twice', () => {
     await expectDecompressesTo(sink.bytes(), Buffer.from(input));
     expect(given.map((piece) => piece.length)).toEqual(sizes);
     expect(Buffer.concat(given).equals(input)).toBe(true);
+  });
+});
+
+describe('Z5 a file path as the source: read straight into the chunk buffers', () => {
+  let dir: string;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'pgzip-file-'));
+  });
+
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('Z5a files of 0, 1, one chunk less one, one chunk, one chunk more one and several chunks give the same members as a stream does', async () => {
+    const chunkSize = 4096;
+    for (const size of [0, 1, chunkSize - 1, chunkSize, chunkSize + 1, 7 * chunkSize, 7 * chunkSize + 123]) {
+      const input = Buffer.from(data.subarray(200_000, 200_000 + size));
+      const path = join(dir, `input-${size}.bin`);
+      writeFileSync(path, input);
+      const sink = collector();
+      const result = await within(pgzip(path, sink.stream, { threads: 2, chunkSize }), 30_000, 'pgzip');
+      const output = sink.bytes();
+      await expectDecompressesTo(output, input);
+      expect(output.equals(expectedMembers(input, chunkSize, 6)), `size ${size}`).toBe(true);
+      expect(result.chunks).toBe(Math.ceil(size / chunkSize));
+      expect(result.bytesIn).toBe(size);
+    }
+  });
+
+  it('Z5b a missing file rejects with ENOENT and writes nothing', async () => {
+    const sink = collector();
+    await expect(within(pgzip(join(dir, 'absent.bin'), sink.stream, { threads: 1 }), 30_000, 'pgzip')).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(sink.writes()).toBe(0);
   });
 });
 

@@ -147,6 +147,7 @@ export function transferCases(label: string, make: () => TransferScheduler): voi
       ['number', 'transferList[0]'],
       ['nothing', 'value'],
       ['raw-view', 'result.transferList[0]'],
+      ['opaque', 'result.transferList'],
     ])('TX7 a result whose transfer list is bad (%s) fails the run with ERR_INVALID_ARG_VALUE naming %s; the thread serves the next run', async (kind, argument) => {
       const s = make();
       const before = await within(s.run<{ threadId: number }>('whoAmI'), 10_000);

@@ -16,10 +16,20 @@ export function memberRoom(length: number): number {
   return Math.max(Buffer.poolSize, length + (length >>> 8) + kMemberOverhead);
 }
 
-/** One chunk to one gzip member, whose buffer moves back to the caller: the member travels without a copy. */
-export function compress(args: { chunk: Uint8Array; level: number }): Moved<Uint8Array> {
+/** A compressed chunk: its member, and the chunk's buffer, handed back to be filled again. */
+export interface Compressed {
+  member: Uint8Array;
+  chunk: ArrayBuffer;
+}
+
+/**
+ * One chunk to one gzip member. The member's buffer and the chunk's go back to the caller moved:
+ * the member travels without a copy, and the chunk's memory is reused for a later chunk.
+ */
+export function compress(args: { chunk: Uint8Array<ArrayBuffer>; level: number }): Moved<Compressed> {
   const { chunk, level } = args;
-  return move(gzipSync(chunk, { level, chunkSize: memberRoom(chunk.length) }));
+  const member = gzipSync(chunk, { level, chunkSize: memberRoom(chunk.length) });
+  return move({ member, chunk: chunk.buffer }, [member.buffer, chunk.buffer]);
 }
 
 /**

@@ -11,7 +11,7 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { CommandLine } from '../shared/args.js';
-import { pgzip } from './pgzip.js';
+import { kDefaultChunkSize, pgzip } from './pgzip.js';
 
 const kMaxLevel = 9;
 const kMaxThreads = 256;
@@ -34,7 +34,7 @@ const compare = command.flag('compare');
 const output = command.string('output');
 const level = command.number('level', 6, { integer: true, min: 0, max: kMaxLevel });
 const threads = command.number('threads', availableParallelism(), { integer: true, min: 1, max: kMaxThreads });
-const chunkSize = command.number('chunk', 1 << 20, { integer: true, min: kMinChunk, max: kMaxChunk });
+const chunkSize = command.number('chunk', kDefaultChunkSize, { integer: true, min: kMinChunk, max: kMaxChunk });
 const runs = command.number('runs', 1, { integer: true, min: 1 });
 const input = command.positionals[0];
 if (compare && input === undefined) command.fail('--compare needs an input file (it reads it several times)');
@@ -77,7 +77,7 @@ if (output !== undefined) {
 }
 let first: Awaited<ReturnType<typeof pgzip>>;
 try {
-  first = await pgzip(input !== undefined ? createReadStream(input) : process.stdin, destination, { level, threads, chunkSize });
+  first = await pgzip(input ?? process.stdin, destination, { level, threads, chunkSize });
   if (output !== undefined) await new Promise<void>((resolve, reject) => destination.end(() => resolve()).once('error', reject));
 } catch (error) {
   // A half-written output is no gzip file: remove it rather than leave it looking like one.
@@ -94,7 +94,7 @@ if (!compare) {
   const times: { pgzip: number[]; zlib: number[]; pigz: number[] } = { pgzip: [], zlib: [], pigz: [] };
   for (let run = 0; run < runs; run++) {
     // The first pgzip run wrote the output; later ones compress the same file into a sink.
-    times.pgzip.push(run === 0 ? first.seconds : (await pgzip(createReadStream(input!), discard(), { level, threads, chunkSize })).seconds);
+    times.pgzip.push(run === 0 ? first.seconds : (await pgzip(input!, discard(), { level, threads, chunkSize })).seconds);
     const started = performance.now();
     await pipeline(createReadStream(input!), createGzip({ level }), discard());
     times.zlib.push((performance.now() - started) / 1000);

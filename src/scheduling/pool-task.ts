@@ -1,12 +1,13 @@
 // The task a PoolScheduler hands to piscina: runs one export with its pipe ends revived on the pool
 // thread. Aborts arrive on a port, so an aborted task is canceled cooperatively and its thread lives on.
 import type { MessagePort } from 'node:worker_threads';
-import { threadId } from 'node:worker_threads';
+import { threadId, type TransferListItem } from 'node:worker_threads';
 import { move as piscinaMove } from 'piscina';
 import { serializeError } from '../errors/serialization.js';
 import type { PoolOutcome, PoolTask, TaskControl, TaskReport } from '../scheduling/host-messages.js';
 import { adoptLink, hasLink } from '../ring/thread-links.js';
-import { runTask } from './task-runner.js';
+import { sendFailure } from './run-control.js';
+import { kResultList, runTask } from './task-runner.js';
 import { move } from './transfer.js';
 
 export type { PoolOutcome, PoolTask };
@@ -22,13 +23,19 @@ export default async function poolTask(task: PoolTask): Promise<PoolOutcome> {
     port.postMessage({ type: 'abort-seen' } satisfies TaskReport);
   });
   port.postMessage({ type: 'started', threadId, linked: hasLink() } satisfies TaskReport);
+  let transferList: TransferListItem[] = [];
   try {
-    const { value, transferList } = await runTask(task.module, task.exportName, task.args, controller.signal);
-    const outcome: PoolOutcome = { ok: true, value };
+    const result = await runTask(task.module, task.exportName, task.args, controller.signal);
+    const outcome: PoolOutcome = { ok: true, value: result.value };
+    if (result.transferList.length === 0) return outcome;
+    transferList = result.transferList;
+    // piscina posts the result once this function has returned, where a failure would kill the
+    // thread: moved here first (moving copies nothing), a list that cannot go fails this run instead.
+    const sent = structuredClone({ outcome, transferList }, { transfer: transferList });
     // piscina sends a result with a transfer list when its own move() marked it; ours has the shape it takes.
-    return transferList.length === 0 ? outcome : (piscinaMove(move(outcome, transferList) as never) as unknown as PoolOutcome);
+    return piscinaMove(move(sent.outcome, sent.transferList) as never) as unknown as PoolOutcome;
   } catch (error) {
-    return { ok: false, error: serializeError(error) };
+    return { ok: false, error: serializeError(sendFailure(error, transferList, kResultList)) };
   } finally {
     port.close();
   }

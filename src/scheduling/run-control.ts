@@ -125,12 +125,12 @@ export function runRequest(args: unknown, options: unknown): RunRequest {
 
 /**
  * What a failed send rejects with: Node's own error, except that an object of the transfer list
- * that cannot be transferred (seen only by postMessage) is reported against the option, with Node's
- * error as the cause.
+ * that cannot be transferred (seen only by postMessage) is reported against the list, `name`, with
+ * Node's error as the cause.
  */
-export function sendFailure(error: unknown, transferList: readonly TransferListItem[]): unknown {
+export function sendFailure(error: unknown, transferList: readonly TransferListItem[], name = 'options.transferList'): unknown {
   if ((error as { code?: unknown } | null)?.code !== 'ERR_INVALID_TRANSFER_OBJECT') return error;
-  const refused = new InvalidArgumentTypeError('options.transferList', transferList, 'a list of transferable objects (ArrayBuffer, MessagePort, FileHandle, web streams)');
+  const refused = new InvalidArgumentTypeError(name, transferList, 'a list of transferable objects (ArrayBuffer, MessagePort, FileHandle, web streams)');
   Object.defineProperty(refused, 'cause', { value: error, configurable: true, writable: true });
   return refused;
 }

@@ -29,6 +29,9 @@ function load(moduleUrl: string): Promise<Record<string, unknown>> {
   return loading;
 }
 
+/** What a result's transfer list is called in the errors about it. */
+export const kResultList = 'result.transferList';
+
 /** What a task's function returned, ready to send: the value, and what moves with it (from `move()`). */
 export interface TaskResult {
   readonly value: unknown;

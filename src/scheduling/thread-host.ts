@@ -3,7 +3,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { serializeError } from '../errors/serialization.js';
 import { adoptLink } from '../ring/thread-links.js';
 import type { HostMessage, SchedulerMessage } from '../scheduling/host-messages.js';
-import { runTask } from './task-runner.js';
+import { sendFailure } from './run-control.js';
+import { kResultList, runTask } from './task-runner.js';
 
 const port = parentPort!;
 const { module: moduleUrl, link, monitor } = workerData as { module: string; link?: unknown; monitor?: unknown };
@@ -30,7 +31,7 @@ port.on('message', (message: SchedulerMessage) => {
       try {
         port.postMessage({ type: 'done', id: message.id, value } satisfies HostMessage, transferList);
       } catch (error) {
-        reply({ type: 'fail', id: message.id, error: serializeError(error) });
+        reply({ type: 'fail', id: message.id, error: serializeError(sendFailure(error, transferList, kResultList)) });
       }
     },
     (error: unknown) => reply({ type: 'fail', id: message.id, error: serializeError(error) }),
