@@ -115,7 +115,8 @@ export async function pgzip(source: PgzipSource, destination: NodeJS.WritableStr
     const { member, chunk } = await inFlight.shift()!;
     if (chunk.byteLength === chunkSize) spare.push(chunk);
     bytesOut += member.length;
-    const flushed = await writer.write(member);
+    // The member came back moved and nothing else holds it: hand it over rather than copy it.
+    const flushed = await writer.write(member, { transfer: true });
     if (flushed.isCompleted) throw new Error('the destination closed before the output was complete');
   };
   try {
