@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Pipe, PipeScheduler } from '../dist/src/index.js';
 import { consumedExaminedCases } from './contract/consumed-examined.contract.js';
 import { describeContract, writeEmpty } from './contract/harness.js';
-import { F_LEN, pipeImplementation } from './contract/implementations.js';
+import { F_LEN, pipeImplementation, type ContractPipe } from './contract/implementations.js';
 import { TrackingPool, within } from './helpers.js';
 
 // Group B over every implementation; beside it the cases about Pipe's pooled segments.
@@ -19,6 +19,20 @@ class RecordingPool extends TrackingPool {
   }
 }
 
+/** With 4096 bytes held: one more block makes 8192 unexamined after examining none, 0 after examining all. */
+async function expectAccountingAfterOneMoreBlock(pipe: ContractPipe): Promise<void> {
+  writeEmpty(pipe.writer, 4096);
+  await within(pipe.writer.flush());
+  let result = await within(pipe.reader.read());
+  expect(result.buffer.length).toBe(8192);
+  pipe.reader.advanceTo(result.buffer.start);
+  expect(pipe.length).toBe(8192);
+
+  result = await within(pipe.reader.read());
+  pipe.reader.advanceTo(result.buffer.end);
+  expect(pipe.length).toBe(0);
+}
+
 describe('B on Pipe: pooled segments', () => {
   it('B6a segment reuse does not corrupt the last-examined bookkeeping', async () => {
     const pipe = await pipeImplementation.open(F_LEN);
@@ -32,16 +46,8 @@ describe('B on Pipe: pooled segments', () => {
     pipe.reader.advanceTo(position);
     expect(pipe.length).toBe(4096);
 
-    writeEmpty(pipe.writer, 4096); // reuses the segment returned above
-    await within(pipe.writer.flush());
-    result = await within(pipe.reader.read());
-    expect(result.buffer.length).toBe(8192);
-    pipe.reader.advanceTo(result.buffer.start);
-    expect(pipe.length).toBe(8192);
-
-    result = await within(pipe.reader.read());
-    pipe.reader.advanceTo(result.buffer.end);
-    expect(pipe.length).toBe(0);
+    // The next block reuses the segment returned above.
+    await expectAccountingAfterOneMoreBlock(pipe);
   });
   it('B6b consumed and examined as different positions at the same offset (end of block 1, start of block 2)', async () => {
     const pipe = await pipeImplementation.open(F_LEN);
@@ -63,16 +69,7 @@ describe('B on Pipe: pooled segments', () => {
     expect(() => pipe.reader.advanceTo(startOfSecondBlock, endOfFirstBlock)).not.toThrow();
     expect(pipe.length).toBe(4096);
 
-    writeEmpty(pipe.writer, 4096);
-    await within(pipe.writer.flush());
-    result = await within(pipe.reader.read());
-    expect(result.buffer.length).toBe(8192);
-    pipe.reader.advanceTo(result.buffer.start);
-    expect(pipe.length).toBe(8192);
-
-    result = await within(pipe.reader.read());
-    pipe.reader.advanceTo(result.buffer.end);
-    expect(pipe.length).toBe(0);
+    await expectAccountingAfterOneMoreBlock(pipe);
   });
   it('B6c examined at the second-last block works', async () => {
     const pipe = await pipeImplementation.open(F_LEN);

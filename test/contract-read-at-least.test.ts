@@ -23,29 +23,28 @@ async function expectPending(promise: Promise<unknown>): Promise<void> {
   expect((await peek(promise)).state).toBe('pending');
 }
 
+/** readAtLeast(50) through the generic loop, with 10 bytes there and 90 more written while it waits. */
+async function waitedThroughGenericLoop(): Promise<{ reader: ForwardingReader; done: Awaited<ReturnType<ForwardingReader['readAtLeast']>> }> {
+  const pipe = ralPipe();
+  const reader = new ForwardingReader(pipe.reader);
+  await pipe.writer.write(new Uint8Array(10));
+  const read = reader.readAtLeast(50);
+  await expectPending(read);
+  await pipe.writer.write(new Uint8Array(90));
+  const done = await within(read);
+  expect(done.buffer.length).toBe(100);
+  return { reader, done };
+}
+
 describe('J10: the base-class loop examines everything while it waits', () => {
   it('J10 the forwarding reader really goes through the generic loop', async () => {
-    const pipe = ralPipe();
-    const reader = new ForwardingReader(pipe.reader);
-    await pipe.writer.write(new Uint8Array(10));
-    const read = reader.readAtLeast(50);
-    await expectPending(read);
-    await pipe.writer.write(new Uint8Array(90));
-    const done = await within(read);
-    expect(done.buffer.length).toBe(100);
+    const { reader, done } = await waitedThroughGenericLoop();
     expect(reader.reads).toBe(2);
     reader.advanceTo(done.buffer.end);
   });
 
   it('J10 after a wait, advancing to a position before what the loop examined throws', async () => {
-    const pipe = ralPipe();
-    const reader = new ForwardingReader(pipe.reader);
-    await pipe.writer.write(new Uint8Array(10));
-    const read = reader.readAtLeast(50);
-    await expectPending(read);
-    await pipe.writer.write(new Uint8Array(90));
-    const done = await within(read);
-    expect(done.buffer.length).toBe(100);
+    const { reader, done } = await waitedThroughGenericLoop();
     expect(() => reader.advanceTo(done.buffer.getPosition(4))).toThrow(
       expect.objectContaining({ code: 'ERR_PIPE_ADVANCE_OUT_OF_RANGE' }),
     );
