@@ -230,9 +230,7 @@ class PipeState {
   }
 
   write(bytes: Uint8Array, signal: AbortSignal | undefined): Promise<FlushResult> {
-    if (this.#readerCompleted) {
-      return this.#readerError !== undefined ? Promise.reject(this.#readerError) : settledFlush(false, true);
-    }
+    if (this.#readerCompleted) return this.#writeToCompletedReader();
     this.#allocateWriteHead(0);
     const largest = this.#pool.maxBufferSize;
     let offset = 0;
@@ -253,11 +251,14 @@ class PipeState {
     return this.#commitAndFlush(signal);
   }
 
+  /** What a write gets once the reader completed: its error, else a completed flush; the bytes are dropped. */
+  #writeToCompletedReader(): Promise<FlushResult> {
+    return this.#readerError !== undefined ? Promise.reject(this.#readerError) : settledFlush(false, true);
+  }
+
   /** Links `bytes` the caller handed over as the next segment: no copy; the pipe only reads it. */
   writeTransferred(bytes: Uint8Array, signal: AbortSignal | undefined): Promise<FlushResult> {
-    if (this.#readerCompleted) {
-      return this.#readerError !== undefined ? Promise.reject(this.#readerError) : settledFlush(false, true);
-    }
+    if (this.#readerCompleted) return this.#writeToCompletedReader();
     if (bytes.length > 0) {
       const head = this.#writingHead;
       if (head !== null && head.length + this.#writingHeadBytesBuffered === 0) {
