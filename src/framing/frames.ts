@@ -1,11 +1,11 @@
 import { ReadOnlySequence } from '../buffers/read-only-sequence.js';
 import type { SequencePosition } from '../buffers/sequence-position.js';
 import type { SequenceSegment } from '../buffers/sequence-segment.js';
-import { FrameTooLargeError, InvalidArgumentTypeError, InvalidArgumentValueError, InvalidFrameError, validateInteger } from '../errors/index.js';
+import { FrameTooLargeError, InvalidArgumentTypeError, InvalidArgumentValueError, InvalidFrameError, validateInteger, validateSignal } from '../errors/index.js';
 import type { PipeReader } from '../pipe/pipe-reader.js';
 import { validateReader } from '../pipe/reader-iteration.js';
 import type { PipeWriter } from '../pipe/pipe-writer.js';
-import { forEachItem, itemBatches, items, positionIn, validateCallback, validateLoopSignal, type ItemScanner } from './item-loops.js';
+import { forEachItem, itemBatches, items, positionIn, validateCallback, type ItemScanner } from './item-loops.js';
 
 /** How a frame's length is written before it: big- or little-endian integers, or an unsigned LEB128 varint. */
 export type FramePrefix = 'u16be' | 'u32be' | 'u32le' | 'varint';
@@ -36,7 +36,7 @@ function checkedOptions(reader: PipeReader, options: ReadFramesOptions): { scann
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentTypeError('options', options, 'an object with prefix and maxFrameSize');
   const prefix = validatePrefix(options.prefix);
   const maxFrameSize = Math.min(validateInteger('maxFrameSize', options.maxFrameSize, 0), kPrefixLimit[prefix]);
-  const signal = validateLoopSignal(options.signal);
+  const signal = validateSignal('signal', options.signal);
   // A ring holds at most what it can grow to: a frame larger than that could never be read whole.
   const ring = reader as { capacity?: unknown; maxCapacity?: unknown };
   const capacity = typeof ring.maxCapacity === 'number' ? ring.maxCapacity : ring.capacity;

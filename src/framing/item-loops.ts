@@ -6,7 +6,7 @@
 import type { ReadOnlySequence } from '../buffers/read-only-sequence.js';
 import { SequencePosition } from '../buffers/sequence-position.js';
 import type { SequenceSegment } from '../buffers/sequence-segment.js';
-import { abortError, AdvanceOutOfRangeError, InvalidArgumentTypeError, InvalidArgumentValueError, ReadCanceledError, validateSignal } from '../errors/index.js';
+import { abortError, AdvanceOutOfRangeError, InvalidArgumentTypeError, InvalidArgumentValueError, ReadCanceledError } from '../errors/index.js';
 import type { PipeReader } from '../pipe/pipe-reader.js';
 import type { OperationOptions } from '../pipe/results.js';
 
@@ -37,10 +37,6 @@ export type ItemCallback = (item: ReadOnlySequence) => boolean | void;
 export function validateCallback(name: string, callback: unknown): ItemCallback {
   if (typeof callback !== 'function') throw new InvalidArgumentTypeError(name, callback, 'a function');
   return callback as ItemCallback;
-}
-
-export function validateLoopSignal(signal: unknown): AbortSignal | undefined {
-  return validateSignal('signal', signal);
 }
 
 function readOptionsOf(signal: AbortSignal | undefined): OperationOptions | undefined {

@@ -1,10 +1,10 @@
 import { ReadOnlySequence } from '../buffers/read-only-sequence.js';
 import type { SequencePosition } from '../buffers/sequence-position.js';
 import type { SequenceSegment } from '../buffers/sequence-segment.js';
-import { FrameTooLargeError, InvalidArgumentTypeError, validateInteger } from '../errors/index.js';
+import { FrameTooLargeError, InvalidArgumentTypeError, validateInteger, validateSignal } from '../errors/index.js';
 import type { PipeReader } from '../pipe/pipe-reader.js';
 import { validateReader } from '../pipe/reader-iteration.js';
-import { forEachItem, itemBatches, items, positionIn, validateCallback, validateLoopSignal, type ItemScanner } from './item-loops.js';
+import { forEachItem, itemBatches, items, positionIn, validateCallback, type ItemScanner } from './item-loops.js';
 
 export interface ReadLinesOptions {
   /** The longest line accepted, terminator excluded. Default 65536. */
@@ -69,7 +69,7 @@ function checkedOptions(reader: PipeReader, options: ReadLinesOptions | undefine
   if (options === undefined) return { scanner: new LineScanner(kDefaultMaxLineLength), signal: undefined };
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentTypeError('options', options, 'an object');
   const maxLineLength = validateInteger('maxLineLength', options.maxLineLength ?? kDefaultMaxLineLength, 1);
-  return { scanner: new LineScanner(maxLineLength), signal: validateLoopSignal(options.signal) };
+  return { scanner: new LineScanner(maxLineLength), signal: validateSignal('signal', options.signal) };
 }
 
 /**

@@ -27,6 +27,11 @@ const enum ReadState {
   Tentative = 3,
 }
 
+/** The read state once `result` is out: a canceled result allows an `advanceTo`, any other requires one. */
+function stateAfter(result: ReadResult): ReadState {
+  return result.isCanceled ? ReadState.Tentative : ReadState.Outstanding;
+}
+
 /**
  * The reading end of a pipe. `read()` hands out every unconsumed byte as a sequence; `advanceTo`
  * says how far the reader consumed (memory the pipe may release) and examined (the next read waits
@@ -50,7 +55,7 @@ export abstract class PipeReader implements AsyncIterable<Uint8Array> {
   // Attached to every suspended read before the caller sees its promise, so the state is up to date
   // when the caller's continuation runs; created once per reader, not per read.
   readonly #onResult = (result: ReadResult): void => {
-    if (this.#state === ReadState.Pending) this.#state = result.isCanceled ? ReadState.Tentative : ReadState.Outstanding;
+    if (this.#state === ReadState.Pending) this.#state = stateAfter(result);
   };
   readonly #onFailure = (): void => {
     if (this.#state === ReadState.Pending) this.#state = ReadState.Idle;
@@ -94,7 +99,7 @@ export abstract class PipeReader implements AsyncIterable<Uint8Array> {
   tryRead(): ReadResult | null {
     this.#beginRead();
     const result = this.tryReadCore();
-    this.#state = result === null || result.isCanceled ? ReadState.Tentative : ReadState.Outstanding;
+    this.#state = result === null ? ReadState.Tentative : stateAfter(result);
     return result;
   }
 
@@ -151,7 +156,7 @@ export abstract class PipeReader implements AsyncIterable<Uint8Array> {
 
   /** Records a result a blocking read of the implementation hands out, as `read()` does for its own. */
   protected deliveredSync(result: ReadResult): ReadResult {
-    this.#state = result.isCanceled ? ReadState.Tentative : ReadState.Outstanding;
+    this.#state = stateAfter(result);
     return result;
   }
 
@@ -192,7 +197,7 @@ export abstract class PipeReader implements AsyncIterable<Uint8Array> {
 
   #deliver(result: ReadResult | Promise<ReadResult>): Promise<ReadResult> {
     if (!(result instanceof Promise)) {
-      this.#state = result.isCanceled ? ReadState.Tentative : ReadState.Outstanding;
+      this.#state = stateAfter(result);
       return result instanceof ReadResultSlot ? result.settled : Promise.resolve(result);
     }
     this.#state = ReadState.Pending;

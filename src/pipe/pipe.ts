@@ -230,9 +230,7 @@ class PipeState {
   }
 
   write(bytes: Uint8Array, signal: AbortSignal | undefined): Promise<FlushResult> {
-    if (this.#readerCompleted) {
-      return this.#readerError !== undefined ? Promise.reject(this.#readerError) : settledFlush(false, true);
-    }
+    if (this.#readerCompleted) return this.#writeToCompletedReader();
     this.#allocateWriteHead(0);
     const largest = this.#pool.maxBufferSize;
     let offset = 0;
@@ -247,21 +245,20 @@ class PipeState {
       if (offset === bytes.length) break;
       // The head is full: commit its bytes to it and link a segment sized for the rest (at most
       // the pool's largest block, so a custom pool still serves it).
-      head.length += this.#writingHeadBytesBuffered;
-      this.#writingHeadBytesBuffered = 0;
-      const next = this.#allocateSegment(Math.min(bytes.length - offset, largest));
-      head.setNext(next);
-      this.#writingHead = next;
+      this.#linkWriteHead(this.#allocateSegment(Math.min(bytes.length - offset, largest)));
     }
     this.#memoryView = null;
     return this.#commitAndFlush(signal);
   }
 
+  /** What a write gets once the reader completed: its error, else a completed flush; the bytes are dropped. */
+  #writeToCompletedReader(): Promise<FlushResult> {
+    return this.#readerError !== undefined ? Promise.reject(this.#readerError) : settledFlush(false, true);
+  }
+
   /** Links `bytes` the caller handed over as the next segment: no copy; the pipe only reads it. */
   writeTransferred(bytes: Uint8Array, signal: AbortSignal | undefined): Promise<FlushResult> {
-    if (this.#readerCompleted) {
-      return this.#readerError !== undefined ? Promise.reject(this.#readerError) : settledFlush(false, true);
-    }
+    if (this.#readerCompleted) return this.#writeToCompletedReader();
     if (bytes.length > 0) {
       const head = this.#writingHead;
       if (head !== null && head.length + this.#writingHeadBytesBuffered === 0) {
@@ -271,16 +268,7 @@ class PipeState {
       } else {
         const segment = this.#segmentPool.pop() ?? new BufferSegment();
         segment.setTransferredMemory(bytes);
-        if (head === null) {
-          this.#writingHead = this.#readHead = this.#readTail = segment;
-          this.#readHeadIndex = this.#readTailIndex = 0;
-          this.#lastExaminedIndex = 0;
-        } else {
-          head.length += this.#writingHeadBytesBuffered;
-          head.setNext(segment);
-          this.#writingHead = segment;
-        }
-        this.#writingHeadBytesBuffered = 0;
+        this.#linkWriteHead(segment);
       }
       // The segment is full: the next getMemory or write links a fresh block after it.
       this.#writingHeadBytesBuffered = bytes.length;
@@ -434,10 +422,7 @@ class PipeState {
     this.#operation |= Operation.Writing;
     const head = this.#writingHead;
     if (head === null) {
-      const segment = this.#allocateSegment(sizeHint);
-      this.#writingHead = this.#readHead = this.#readTail = segment;
-      this.#readHeadIndex = this.#readTailIndex = 0;
-      this.#lastExaminedIndex = 0;
+      this.#linkWriteHead(this.#allocateSegment(sizeHint));
       this.#memoryView = null;
       return;
     }
@@ -453,11 +438,27 @@ class PipeState {
       head.releaseMemory();
       this.#rentMemory(head, sizeHint);
     } else {
-      const segment = this.#allocateSegment(sizeHint);
+      this.#linkWriteHead(this.#allocateSegment(sizeHint));
+    }
+    this.#memoryView = null;
+  }
+
+  /**
+   * Makes `segment` the writing head: the whole chain when there is none, else linked after the head,
+   * whose buffered bytes are committed to it first.
+   */
+  #linkWriteHead(segment: BufferSegment): void {
+    const head = this.#writingHead;
+    if (head === null) {
+      this.#writingHead = this.#readHead = this.#readTail = segment;
+      this.#readHeadIndex = this.#readTailIndex = 0;
+      this.#lastExaminedIndex = 0;
+    } else {
+      head.length += this.#writingHeadBytesBuffered;
       head.setNext(segment);
       this.#writingHead = segment;
     }
-    this.#memoryView = null;
+    this.#writingHeadBytesBuffered = 0;
   }
 
   #allocateSegment(sizeHint: number): BufferSegment {
