@@ -2,7 +2,7 @@ import { abortError } from '../errors/index.js';
 import * as L from './layout.js';
 
 /** How long one wait may sleep before it re-checks the ring's state (a dead peer or a lost wake-up). */
-export const kWaitSliceMs = 250;
+const kWaitSliceMs = 250;
 
 /** The watchdog's period: a slice ends between kSliceTicks and kSliceTicks + 1 periods after it began. */
 const kTickMs = 50;
@@ -65,7 +65,7 @@ function untrack(wait: SliceWait): void {
 }
 
 /** Sleeps on `header[index]` while it still holds `value`, for at most one slice. */
-export function waitAsyncSlice(header: Int32Array, index: number, value: number, keepAlive = true): Promise<string> | string {
+function waitAsyncSlice(header: Int32Array, index: number, value: number, keepAlive = true): Promise<string> | string {
   const result = Atomics.waitAsync(header, index, value);
   if (!result.async) return result.value;
   const wait: SliceWait = { header, index, born: ticks, expired: false, keepAlive };

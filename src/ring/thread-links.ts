@@ -21,7 +21,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
  */
 
 /** Environment data key: the thread id of the process's monitor, known to threads started after it. */
-export const kMonitorKey = 'threadpipe:monitor';
+const kMonitorKey = 'threadpipe:monitor';
 /** Marks a link request that arrives through postMessageToThread. */
 const kLinkRequest = 'threadpipe.link';
 

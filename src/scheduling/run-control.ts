@@ -9,7 +9,7 @@ import { sendable, unwrapMoved } from './transfer.js';
  * does not answer is blocked (in readSync, flushSync or a loop): the run's ends are then failed
  * through shared memory, which wakes an Atomics.wait, so the blocked task throws the AbortError.
  */
-export const kAbortGraceMs = 100;
+const kAbortGraceMs = 100;
 
 /** The longest timer Node keeps (a longer one fires at once). */
 export const kMaxTimerMs = 2 ** 31 - 1;
