@@ -5,8 +5,8 @@ export type { ChunksOptions, DuplexPipe, FlushResult, OperationOptions, PipeOpti
 export { channels, pendingOperations, type PendingOperation, type RingEndSnapshot, type RingSnapshot } from './diagnostics/index.js';
 export { move, PoolScheduler, ThreadScheduler, watchWorker } from './scheduling/index.js';
 export type { CloseOptions, Moved, PoolSchedulerOptions, RunOptions, TaskContext, ThreadSchedulerOptions } from './scheduling/index.js';
-export { createDuplexPair, isSharedPipeHandle, SharedPipe, SharedPipeReader, SharedPipeWriter } from './ring/index.js';
-export type { RingStats, SharedPipeHandle, SharedPipeOptions } from './ring/index.js';
+export { createDuplexPair, isSharedPipeHandle, ReadySet, SharedPipe, SharedPipeReader, SharedPipeWriter } from './ring/index.js';
+export type { ReadySetHandle, ReadySetOptions, ReadySetStats, RingStats, SharedPipeHandle, SharedPipeOptions } from './ring/index.js';
 export {
   AbortError,
   AdvanceOutOfRangeError,
@@ -26,6 +26,7 @@ export {
   ReadCanceledError,
   ReaderCompletedError,
   ReadPendingError,
+  ReadySetInUseError,
   RingLimitError,
   SameThreadWaitError,
   SchedulerClosedError,
@@ -47,6 +48,7 @@ export {
   toReadableStream,
   toWritable,
   toWritableStream,
+  type ConnectionReadiness,
   type CreateReaderOptions,
   type CreateWriterOptions,
   type DuplexTransport,

@@ -1,9 +1,10 @@
 // One connection of the RESP server: every complete request of a read is parsed in place and
-// executed at once, and the replies of the whole read go out in one write and one flush; the loop
-// awaits only when the buffer holds no complete request. This module runs on whichever thread owns
-// the keyspace: the main thread (--threads 0) or the ThreadScheduler's worker.
+// executed at once, and the replies of the whole read go out in one write and one flush. This module
+// runs on whichever thread owns the keyspace: the main thread (--threads 0, `serve`: a loop that
+// awaits each read) or the ThreadScheduler's worker (--threads 1, `serveReady`: no read pending, the
+// socket thread marks the connection when bytes arrive).
 import { threadId } from 'node:worker_threads';
-import type { DuplexPipe, ReadOnlySequence } from 'threadpipe';
+import { ReadySet, type DuplexPipe, type PipeReader, type ReadOnlySequence, type ReadResult, type ReadySetHandle, type SharedPipeReader, type SharedPipeWriter } from 'threadpipe';
 import { After, execute, type Session, stats } from './commands.js';
 import { Keyspace } from './keyspace.js';
 import { Args, kMaxRequestBytes, measureRequest, parseRequest, ProtocolError, ReplyBuffer } from './resp.js';
@@ -56,6 +57,44 @@ class Connection {
     return length;
   }
 
+  /**
+   * Runs every complete request of a read, block by block (nearly always the whole buffer is one
+   * block, parsed in place; a request split between two blocks is gathered), puts their replies in
+   * `reply` and advances `input` past them, examining everything.
+   */
+  take(input: PipeReader, result: ReadResult): void {
+    const buffer = result.buffer;
+    let consumed = 0;
+    try {
+      let rest = buffer;
+      for (;;) {
+        const block = rest.first;
+        const last = rest.isSingleSegment;
+        const used = this.runBlock(block, last);
+        consumed += used;
+        if (this.closing || last) break;
+        rest = rest.slice(used);
+        if (used === block.length) continue;
+        const gathered = this.runGathered(rest);
+        if (gathered < 0) break;
+        consumed += gathered;
+        if (this.closing) break;
+        rest = rest.slice(gathered);
+      }
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      this.reply.error(`ERR Protocol error: ${error.message}`);
+      this.closing = true;
+    }
+    // Memory stays bounded: a request that is still incomplete at the limit is refused, not buffered on.
+    if (!this.closing && buffer.length - consumed >= kMaxRequestBytes) {
+      this.reply.error(`ERR Protocol error: request larger than ${kMaxRequestBytes >> 20} MiB`);
+      this.closing = true;
+    }
+    // Everything was examined: the next read waits for more bytes.
+    input.advanceTo(consumed === buffer.length ? buffer.end : buffer.getPosition(consumed), buffer.end);
+  }
+
   #run(): void {
     // An empty line or array is no command.
     if (this.args.length === 0) return;
@@ -72,38 +111,7 @@ export async function serve(connection: DuplexPipe): Promise<void> {
   try {
     for (;;) {
       const result = await input.read();
-      const buffer = result.buffer;
-      let consumed = 0;
-      try {
-        // Block by block: nearly always the whole buffer is one block, parsed in place. A request
-        // split between two blocks is the one that is gathered.
-        let rest = buffer;
-        for (;;) {
-          const block = rest.first;
-          const last = rest.isSingleSegment;
-          const used = state.runBlock(block, last);
-          consumed += used;
-          if (state.closing || last) break;
-          rest = rest.slice(used);
-          if (used === block.length) continue;
-          const gathered = state.runGathered(rest);
-          if (gathered < 0) break;
-          consumed += gathered;
-          if (state.closing) break;
-          rest = rest.slice(gathered);
-        }
-      } catch (error) {
-        if (!(error instanceof ProtocolError)) throw error;
-        reply.error(`ERR Protocol error: ${error.message}`);
-        state.closing = true;
-      }
-      // Memory stays bounded: a request that is still incomplete at the limit is refused, not buffered on.
-      if (!state.closing && buffer.length - consumed >= kMaxRequestBytes) {
-        reply.error(`ERR Protocol error: request larger than ${kMaxRequestBytes >> 20} MiB`);
-        state.closing = true;
-      }
-      // Everything was examined: the next read waits for more bytes.
-      input.advanceTo(consumed === buffer.length ? buffer.end : buffer.getPosition(consumed), buffer.end);
+      state.take(input, result);
       if (reply.length > 0) {
         const flushed = await output.write(reply.view());
         reply.clear();
@@ -116,6 +124,73 @@ export async function serve(connection: DuplexPipe): Promise<void> {
     input.complete();
     output.complete();
   }
+}
+
+/** A connection served by readiness (`SocketConnection`'s `ready`): the socket thread marks `slot` when bytes arrive. */
+export interface ReadyConnection {
+  input: SharedPipeReader;
+  output: SharedPipeWriter;
+  slot: number;
+  /** The set this thread takes from; the socket thread marks it. */
+  ready: ReadySetHandle;
+  /** The set the socket thread takes from; this connection's replies mark it. */
+  replies: ReadySetHandle;
+}
+
+/**
+ * The same loop driven by readiness: each mark runs what arrived with `tryRead()`, so an idle
+ * connection holds no read and a thousand busy ones share one wake-up of this thread. Settles when
+ * the connection ends; a failure other than a protocol error rejects it.
+ */
+export function serveReady(connection: ReadyConnection): Promise<void> {
+  const { input, output, slot } = connection;
+  const arrivals = ReadySet.from(connection.ready);
+  output.markOnPublish(ReadySet.from(connection.replies), slot);
+  const state = new Connection();
+  const reply = state.reply;
+  stats.connections++;
+  return new Promise<void>((resolve, reject) => {
+    /** A reply's flush waits (the client does not read): arrivals wait for it. */
+    let flushing = false;
+    let ended = false;
+    const end = (error?: unknown): void => {
+      if (ended) return;
+      ended = true;
+      stats.connections--;
+      arrivals.unlisten(slot);
+      input.complete();
+      output.complete();
+      if (error === undefined) resolve();
+      else reject(error instanceof Error ? error : new Error(String(error)));
+    };
+    const step = (): void => {
+      if (flushing || ended) return;
+      try {
+        const result = input.tryRead();
+        if (result === null) return;
+        state.take(input, result);
+        const last = state.closing || result.isCompleted || result.isCanceled;
+        if (reply.length === 0) {
+          if (last) end();
+          return;
+        }
+        const flushed = output.write(reply.view());
+        reply.clear();
+        flushing = true;
+        flushed.then((flush) => {
+          flushing = false;
+          if (last || flush.isCompleted) end();
+          // Bytes that arrived while the flush was out had their mark taken already: look again.
+          else step();
+        }, end);
+      } catch (error) {
+        end(error);
+      }
+    };
+    arrivals.listen(slot, step);
+    // Bytes that arrived before the listener had their mark taken by nobody.
+    step();
+  });
 }
 
 /** What this thread did so far: for the tour's table. */

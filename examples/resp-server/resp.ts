@@ -64,10 +64,11 @@ export class Args {
     // Every request of a block starts here: only a new block costs more than a comparison.
     if (bytes !== this.#bytes) {
       this.#bytes = bytes;
-      // A ring that grew keeps its ArrayBuffer, but a Buffer over it keeps the length it had.
+      // A ring that grew keeps its ArrayBuffer, but a Buffer over it keeps the length it had. The
+      // length is given: a view that tracks a growable buffer's length is several times slower to index.
       if (bytes.buffer !== this.#backing || bytes.byteOffset + bytes.length > this.#source.length) {
         this.#backing = bytes.buffer;
-        this.#source = Buffer.from(bytes.buffer);
+        this.#source = Buffer.from(bytes.buffer, 0, bytes.buffer.byteLength);
       }
       this.#base = bytes.byteOffset;
     }

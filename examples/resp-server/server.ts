@@ -1,8 +1,10 @@
 // The RESP server: sockets on the main thread through SocketConnection; RESP parsing and command
 // execution either on the main thread (threads: 0) or on a ThreadScheduler's worker that owns the
-// keyspace (threads: 1), fed through SharedPipe ends.
+// keyspace (threads: 1), fed through SharedPipe ends. With a worker, each connection has a slot in two
+// ReadySets: the socket thread marks it in one when bytes arrive, the worker in the other when
+// replies are ready, and each thread waits once for all its connections.
 import * as net from 'node:net';
-import { SocketConnection, ThreadScheduler } from 'threadpipe';
+import { ReadySet, SocketConnection, ThreadScheduler } from 'threadpipe';
 import { serve } from './handler.js';
 import { kMaxRequestBytes } from './resp.js';
 
@@ -34,32 +36,62 @@ const kMaxConnections = 12_000;
 const kReceiveRing = { capacity: kStartRing, maxCapacity: kMaxRequestBytes, pauseWriterThreshold: 1024 * 1024 };
 const kSendRing = { capacity: kStartRing, maxCapacity: 4 * 1024 * 1024, pauseWriterThreshold: 1024 * 1024 };
 
+/** Connection slots in the two ready sets: arrivals (marked here, taken by the worker) and replies (the other way). */
+class Slots {
+  readonly arrivals: ReadySet;
+  readonly replies: ReadySet;
+  readonly #free: number[] = [];
+  #next = 0;
+
+  constructor(size: number) {
+    this.arrivals = new ReadySet({ size });
+    this.replies = new ReadySet({ size });
+  }
+
+  /** A free slot, or -1 when all are in use. */
+  take(): number {
+    const reused = this.#free.pop();
+    if (reused !== undefined) return reused;
+    return this.#next < this.arrivals.size ? this.#next++ : -1;
+  }
+
+  give(slot: number): void {
+    this.#free.push(slot);
+  }
+}
+
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const threads = options.threads ?? 1;
   if (threads !== 0 && threads !== 1) throw new RangeError(`threads must be 0 or 1, got ${String(threads)}`);
   const host = options.host ?? '127.0.0.1';
   const scheduler = threads === 1 ? new ThreadScheduler(handlerModule, { name: 'resp-keyspace' }) : null;
+  const slots = threads === 1 ? new Slots(kMaxConnections) : null;
   const open = new Set<SocketConnection>();
   const server = net.createServer({ noDelay: true }, (socket) => {
     socket.setNoDelay(true);
+    if (scheduler === null || slots === null) {
+      const connection = SocketConnection.create(socket, { receive: { pauseWriterThreshold: kMaxRequestBytes }, send: { pauseWriterThreshold: kMaxRequestBytes } });
+      open.add(connection);
+      // A connection's failure (a reset peer, a protocol error) ends that connection only.
+      serve(connection).catch(() => connection.destroy()).finally(() => open.delete(connection));
+      return;
+    }
+    const slot = slots.take();
     let connection: SocketConnection;
     try {
-      connection = SocketConnection.create(socket, {
-        shared: scheduler !== null,
-        receive: scheduler !== null ? kReceiveRing : { pauseWriterThreshold: kMaxRequestBytes },
-        send: scheduler !== null ? kSendRing : { pauseWriterThreshold: kMaxRequestBytes },
-      });
+      if (slot < 0) throw new Error('no free slot');
+      connection = SocketConnection.create(socket, { shared: true, receive: kReceiveRing, send: kSendRing, ready: { slot, input: slots.arrivals, output: slots.replies } });
     } catch {
-      // No rings for it (ERR_PIPE_RING_LIMIT): this connection is refused, the server goes on.
+      // No rings for it (ERR_PIPE_RING_LIMIT) or no slot: this connection is refused, the server goes on.
+      if (slot >= 0) slots.give(slot);
       socket.destroy();
       return;
     }
     open.add(connection);
-    const served = scheduler !== null
-      ? scheduler.run('serve', { input: connection.input, output: connection.output })
-      : serve(connection);
-    // A connection's failure (a reset peer, a protocol error) ends that connection only.
+    const served = scheduler.run('serveReady', { input: connection.input, output: connection.output, slot, ready: slots.arrivals.handle(), replies: slots.replies.handle() });
     served.catch(() => connection.destroy()).finally(() => open.delete(connection));
+    // The slot is free again once both threads let go of it.
+    void Promise.allSettled([served, connection.closed]).then(() => slots.give(slot));
   });
   // Each connection holds two growable rings, and each growable SharedArrayBuffer takes memory mappings
   // of the process's limited number: past this many connections new ones are refused, as Redis's maxclients does.

@@ -308,6 +308,22 @@ export class RingLimitError extends ThreadpipeError {
   }
 }
 
+/** A second thread listened on a ReadySet: one thread takes from a set at a time. */
+export class ReadySetInUseError extends ThreadpipeError {
+  /** The thread that takes from the set. */
+  readonly threadId: number;
+
+  constructor(threadId: number) {
+    super(`This ready set is taken from by thread ${threadId}: one thread listens on a set at a time.`, 'ERR_READY_SET_IN_USE');
+    this.name = 'ReadySetInUseError';
+    this.threadId = threadId;
+  }
+
+  static {
+    brand(this, 'ReadySetInUseError');
+  }
+}
+
 /** A run still pending when its scheduler was destroyed (or its close timeout ran out). */
 export class SchedulerDestroyedError extends ThreadpipeError {
   constructor(message = 'The scheduler was destroyed before this run finished.') {

@@ -1,14 +1,16 @@
 import * as net from 'node:net';
-import { InvalidArgumentTypeError } from '../errors/index.js';
+import { InvalidArgumentTypeError, InvalidArgumentValueError, validateInteger } from '../errors/index.js';
 import type { DuplexPipe } from '../pipe/duplex-pipe.js';
 import { Pipe } from '../pipe/pipe.js';
 import type { PipeOptions } from '../pipe/pipe-options.js';
 import type { PipeReader } from '../pipe/pipe-reader.js';
 import type { PipeWriter } from '../pipe/pipe-writer.js';
+import { ReadySet } from '../ring/ready-set.js';
 import { SharedPipe } from '../ring/shared-pipe.js';
+import type { SharedPipeWriter } from '../ring/shared-pipe-writer.js';
 import type { SharedPipeOptions } from '../ring/shared-ring.js';
 import { segmentsOf } from '../pipe/pipe-reader.js';
-import { kTransfer, settledFlushResult, type FlushResult } from '../pipe/results.js';
+import { kTransfer, settledFlushResult, type FlushResult, type ReadResult } from '../pipe/results.js';
 
 /** Why a connection shut down; the first cause wins (numbering as Pipelines.Sockets.Unofficial). */
 export enum PipeShutdownKind {
@@ -34,6 +36,25 @@ export interface SocketConnectionOptions {
   receive?: PipeOptions | SharedPipeOptions;
   /** Options of the send pipe. */
   send?: PipeOptions | SharedPipeOptions;
+  /**
+   * Readiness instead of a wait per connection, for many connections served on one other thread
+   * (with `shared`). The receive pipe's writer marks `slot` in `input` each time it publishes: the
+   * thread that reads `input` listens on that set and reads with `tryRead()`. This connection
+   * listens on `slot` in `output`, which the writer of `output` marks where it lives
+   * (`markOnPublish`): it sends what the send pipe holds, with no read pending in between. A
+   * thousand idle connections then hold no wait at all, and a burst of them costs one wake-up.
+   */
+  ready?: ConnectionReadiness;
+}
+
+/** Where a connection's two pipes announce that they have something: see `SocketConnectionOptions.ready`. */
+export interface ConnectionReadiness {
+  /** The connection's slot, the same in both sets. */
+  slot: number;
+  /** The set the reader of `input` takes from. */
+  input: ReadySet;
+  /** The set this thread takes from, marked by the writer of `output`. */
+  output: ReadySet;
 }
 
 /** The most the receive loop asks the pipe for per socket read. */
@@ -64,6 +85,14 @@ function validateOptions(options: unknown): SocketConnectionOptions {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentTypeError('options', options, 'an object');
   const shared = (options as SocketConnectionOptions).shared;
   if (shared !== undefined && typeof shared !== 'boolean') throw new InvalidArgumentTypeError('shared', shared, 'a boolean');
+  const ready = (options as SocketConnectionOptions).ready;
+  if (ready !== undefined) {
+    if (typeof ready !== 'object' || ready === null) throw new InvalidArgumentTypeError('ready', ready, 'an object');
+    if (shared !== true) throw new InvalidArgumentValueError('ready', ready, 'needs shared: true (readiness is for pipes read on another thread)');
+    if (!(ready.input instanceof ReadySet)) throw new InvalidArgumentTypeError('ready.input', ready.input, 'a ReadySet');
+    if (!(ready.output instanceof ReadySet)) throw new InvalidArgumentTypeError('ready.output', ready.output, 'a ReadySet');
+    validateInteger('ready.slot', ready.slot, 0, Math.min(ready.input.size, ready.output.size) - 1);
+  }
   return options as SocketConnectionOptions;
 }
 
@@ -153,7 +182,9 @@ export class SocketConnection implements DuplexPipe {
       this.#endReceive(PipeShutdownKind.ReadDisposed, this.#error);
       this.#endSend(this.#error);
     });
-    const sending = this.#sendLoop();
+    const ready = options.ready;
+    if (ready !== undefined) (ends.receiveWriter as SharedPipeWriter).markOnPublish(ready.input, ready.slot);
+    const sending = ready !== undefined ? this.#sendOnReady(ready.output, ready.slot) : this.#sendLoop();
     const socketClosed = new Promise<void>((resolve) => {
       if (socket.destroyed) resolve();
       else socket.once('close', () => resolve());
@@ -329,11 +360,93 @@ export class SocketConnection implements DuplexPipe {
   #sendEnded = false;
   #sendError: Error | undefined;
 
+  /** The send side's pump in readiness mode (it holds no read to cancel). */
+  #pumpSend: (() => void) | null = null;
+
   #endSend(error: Error | undefined): void {
     if (this.#sendEnded) return;
     this.#sendEnded = true;
     this.#sendError = error;
-    this.#sendReader.cancelPendingRead();
+    if (this.#pumpSend !== null) this.#pumpSend();
+    else this.#sendReader.cancelPendingRead();
+  }
+
+  /**
+   * The send loop driven by readiness: each mark of `slot` (and the end of the send side) takes what
+   * the send pipe holds with `tryRead()` and writes it; while a write is in progress, marks wait for it.
+   */
+  #sendOnReady(set: ReadySet, slot: number): Promise<void> {
+    const reader = this.#sendReader;
+    const socket = this.socket;
+    return new Promise<void>((resolve) => {
+      let writing = false;
+      let finished = false;
+      const finish = (error: Error | undefined): void => {
+        if (finished) return;
+        finished = true;
+        if (error !== undefined) this.#record(PipeShutdownKind.WriteSocketError);
+        set.unlisten(slot);
+        this.#pumpSend = null;
+        try {
+          reader.complete(error);
+        } catch {
+          // Completed already.
+        }
+        resolve();
+      };
+      const pump = (): void => {
+        if (writing || finished) return;
+        if (this.#sendEnded) return finish(this.#sendError);
+        let result: ReadResult | null;
+        try {
+          result = reader.tryRead();
+        } catch (failure) {
+          return finish(failure as Error);
+        }
+        if (result === null) return;
+        const buffer = result.buffer;
+        const completed = result.isCompleted;
+        if (buffer.length === 0) {
+          reader.advanceTo(buffer.end);
+          if (completed) this.#sendCompleted(finish);
+          return;
+        }
+        // The socket holds the chunks until they are written: advance past them only after that.
+        writing = true;
+        const length = buffer.length;
+        const afterWrite = (error?: Error | null): void => {
+          writing = false;
+          reader.advanceTo(buffer.end);
+          if (error) return finish(error);
+          this.#bytesSent += length;
+          if (completed) return this.#sendCompleted(finish);
+          // Bytes published while this write was out had their mark taken already: look again.
+          pump();
+        };
+        if (buffer.isSingleSegment) {
+          socket.write(buffer.first, afterWrite);
+          return;
+        }
+        socket.cork();
+        let last: Uint8Array | null = null;
+        for (const chunk of buffer) {
+          if (last !== null) socket.write(last);
+          last = chunk;
+        }
+        socket.write(last!, afterWrite);
+        socket.uncork();
+      };
+      this.#pumpSend = pump;
+      set.listen(slot, pump);
+      // What was published before the listener had its mark taken by nobody.
+      pump();
+    });
+  }
+
+  #sendCompleted(finish: (error: Error | undefined) => void): void {
+    this.#record(PipeShutdownKind.WriteEndOfStream);
+    if (!this.socket.destroyed) this.socket.end();
+    finish(undefined);
   }
 
   async #sendLoop(): Promise<void> {

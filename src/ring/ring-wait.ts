@@ -127,6 +127,16 @@ export function spin<T>(check: () => T | null): T | null {
 }
 
 /**
+ * The spin before an asynchronous wait, taken only by a thread with no other such wait pending. A
+ * thread that already waits on other pipes serves many (a socket thread, a worker parsing a thousand
+ * connections): the bytes of this one are rarely microseconds away, and a spin is time taken from
+ * the others, whose work is what the peer waits for. Its wait costs one promise instead.
+ */
+export function spinIfAlone<T>(check: () => T | null): T | null {
+  return waits.size === 0 ? spin(check) : null;
+}
+
+/**
  * The one wait protocol of the ring, for both ends: sample the sequence word, announce, re-check,
  * sleep while the word still holds the sample. A publisher changes state first, then claims the
  * announcement and bumps the word. Either the re-check sees the change, or the publisher's claim

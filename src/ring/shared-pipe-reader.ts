@@ -8,7 +8,7 @@ import { kCheckMove, kMove, type MovedEnd } from './movable.js';
 import { PipeScheduler, resumeOn } from '../pipe/pipe-scheduler.js';
 import * as L from './layout.js';
 import { RingSegment } from './ring-segment.js';
-import { blockUntil, kReaderChannel, spin, waitUntil } from './ring-wait.js';
+import { blockUntil, kReaderChannel, spin, spinIfAlone, waitUntil } from './ring-wait.js';
 import { movedEnd, SharedRing, type RingStats } from './shared-ring.js';
 import { makeHandle, type SharedPipeHandle } from './shared-pipe-handle.js';
 
@@ -83,7 +83,7 @@ export class SharedPipeReader extends PipeReader {
   /** Data that comes within microseconds is returned at once: no promise, no wake-up. */
   #spinFor(minimumSize: number): ReadResult | null {
     this.#waitMinimum = minimumSize;
-    return spin(this.#waitCheck);
+    return spinIfAlone(this.#waitCheck);
   }
 
   protected tryReadCore(): ReadResult | null {

@@ -1,5 +1,5 @@
 import { constants as bufferConstants } from 'node:buffer';
-import { FlushPendingError, InvalidArgumentValueError, PipeCompletedError, SameThreadWaitError } from '../errors/index.js';
+import { FlushPendingError, InvalidArgumentTypeError, InvalidArgumentValueError, PipeCompletedError, SameThreadWaitError, validateInteger } from '../errors/index.js';
 import { channels } from '../diagnostics/channels.js';
 import { trackPending, untrackPending, type PendingOperation } from '../diagnostics/pending-operations.js';
 import { PipeWriter, toBytes } from '../pipe/pipe-writer.js';
@@ -8,7 +8,8 @@ import { kCheckMove, kMove, type MovedEnd } from './movable.js';
 import { PipeScheduler, resumeOn } from '../pipe/pipe-scheduler.js';
 import * as L from './layout.js';
 import { kDataOffset } from './layout.js';
-import { blockUntil, kWriterChannel, spin, waitUntil } from './ring-wait.js';
+import { blockUntil, kWriterChannel, spin, spinIfAlone, waitUntil } from './ring-wait.js';
+import { ReadySet } from './ready-set.js';
 import { movedEnd, SharedRing, type RingStats } from './shared-ring.js';
 import { makeHandle, type SharedPipeHandle } from './shared-pipe-handle.js';
 
@@ -169,7 +170,7 @@ export class SharedPipeWriter extends PipeWriter {
   /** Room or a resume that comes within microseconds ends the flush at once: no promise, no wake-up. */
   #spin(): FlushResult | null {
     this.#completedBefore = this.isCompletedEnd;
-    const done = spin(this.#waitCheck);
+    const done = spinIfAlone(this.#waitCheck);
     if (done !== null) this.#endWait();
     return done;
   }
@@ -281,11 +282,27 @@ export class SharedPipeWriter extends PipeWriter {
     return this.#ring.maxCapacity;
   }
 
+  /**
+   * Marks `slot` in `set` each time this end publishes (bytes, a growth, its completion), for a
+   * reader that takes its readiness from the set and reads with `tryRead()` instead of sleeping on
+   * this ring: many rings then cost the reader's thread one wait. `null` stops it. It holds for this
+   * thread only: a moved end marks nothing until told again where it was revived. A writer whose
+   * thread dies marks nothing either; whoever moved it there (a scheduler's run) learns of the death.
+   */
+  markOnPublish(set: ReadySet | null, slot = 0): void {
+    this.checkUsable();
+    if (set !== null && !(set instanceof ReadySet)) throw new InvalidArgumentTypeError('set', set, 'a ReadySet or null');
+    if (set !== null) validateInteger('slot', slot, 0, set.size - 1);
+    this.#ring.readySet = set;
+    this.#ring.readySlot = slot;
+  }
+
   /** Moves this end: send the handle to another thread and revive it there with `SharedPipe.writer(handle)`. */
   handle(): SharedPipeHandle {
     this[kCheckMove]();
     this.#releaseCork();
     this.markMoved();
+    this.#ring.readySet = null;
     this.#memory = Memory.None;
     this.#ring.detach('writer');
     return makeHandle('writer', this.#ring.buffer);

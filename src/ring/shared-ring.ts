@@ -7,6 +7,7 @@ import type { RingSnapshot } from '../diagnostics/pending-operations.js';
 import * as L from './layout.js';
 import { ringSnapshot } from './ring-snapshot.js';
 import { newGrowableBuffer } from './growable-budget.js';
+import type { ReadySet } from './ready-set.js';
 
 export interface SharedPipeOptions {
   /** Ring bytes to start with: a power of two from 16 to 2^30. Default 1 MiB. */
@@ -257,10 +258,18 @@ export class SharedRing {
     return (Atomics.and(this.header, L.STATE, ~bit) & bit) !== 0;
   }
 
+  /**
+   * Where wake-ups of the reader are also marked, set by a writer on this thread (`markOnPublish`):
+   * for a reader that takes its readiness from the set and never sleeps on the ring itself.
+   */
+  readySet: ReadySet | null = null;
+  readySlot = 0;
+
   /** Wakes the reader if it asked for a wake-up, claiming the request so later publishes skip the notify. */
   claimReaderWakeup(): void {
     const h = this.header;
     if (Atomics.load(h, L.READER_WAITING) !== 0 && Atomics.exchange(h, L.READER_WAITING, 0) !== 0) this.wakeReader();
+    else this.readySet?.mark(this.readySlot);
   }
 
   /** Wakes the writer if it asked for a wake-up, likewise. */
@@ -273,6 +282,7 @@ export class SharedRing {
   wakeReader(): void {
     Atomics.add(this.header, L.DATA_SEQ, 1);
     Atomics.notify(this.header, L.DATA_SEQ);
+    this.readySet?.mark(this.readySlot);
   }
 
   /** Wakes a writer sleeping on the space sequence word. */
