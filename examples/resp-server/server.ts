@@ -33,6 +33,11 @@ const handlerModule = new URL('./handler.js', import.meta.url);
 const kStartRing = 2 * 1024;
 /** Connections served at once with --threads 1 (Redis's maxclients default is 10,000). */
 const kMaxConnections = 12_000;
+/**
+ * The worker's young generation, in MB. The default lets it grow to tens of MB under load (survivors of
+ * a thousand connections' replies), which is most of the server's memory; this much keeps the rate.
+ */
+const kWorkerYoungMb = 8;
 const kReceiveRing = { capacity: kStartRing, maxCapacity: kMaxRequestBytes, pauseWriterThreshold: 1024 * 1024 };
 const kSendRing = { capacity: kStartRing, maxCapacity: 4 * 1024 * 1024, pauseWriterThreshold: 1024 * 1024 };
 
@@ -64,7 +69,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const threads = options.threads ?? 1;
   if (threads !== 0 && threads !== 1) throw new RangeError(`threads must be 0 or 1, got ${String(threads)}`);
   const host = options.host ?? '127.0.0.1';
-  const scheduler = threads === 1 ? new ThreadScheduler(handlerModule, { name: 'resp-keyspace' }) : null;
+  const scheduler = threads === 1 ? new ThreadScheduler(handlerModule, { name: 'resp-keyspace', resourceLimits: { maxYoungGenerationSizeMb: kWorkerYoungMb } }) : null;
   const slots = threads === 1 ? new Slots(kMaxConnections) : null;
   const open = new Set<SocketConnection>();
   const server = net.createServer({ noDelay: true }, (socket) => {
