@@ -9,7 +9,7 @@ import { ReadySet } from '../ring/ready-set.js';
 import { SharedPipe } from '../ring/shared-pipe.js';
 import type { SharedPipeWriter } from '../ring/shared-pipe-writer.js';
 import type { SharedPipeOptions } from '../ring/shared-ring.js';
-import { segmentsOf } from '../pipe/pipe-reader.js';
+import type { ReadOnlySequence } from '../buffers/read-only-sequence.js';
 import { kTransfer, settledFlushResult, type FlushResult, type ReadResult } from '../pipe/results.js';
 
 /** Why a connection shut down; the first cause wins (numbering as Pipelines.Sockets.Unofficial). */
@@ -408,7 +408,10 @@ export class SocketConnection implements DuplexPipe {
         const completed = result.isCompleted;
         if (buffer.length === 0) {
           reader.advanceTo(buffer.end);
-          if (completed) this.#sendCompleted(finish);
+          if (completed) {
+            this.#endOfStream();
+            finish(undefined);
+          }
           return;
         }
         // The socket holds the chunks until they are written: advance past them only after that.
@@ -419,22 +422,14 @@ export class SocketConnection implements DuplexPipe {
           reader.advanceTo(buffer.end);
           if (error) return finish(error);
           this.#bytesSent += length;
-          if (completed) return this.#sendCompleted(finish);
+          if (completed) {
+            this.#endOfStream();
+            return finish(undefined);
+          }
           // Bytes published while this write was out had their mark taken already: look again.
           pump();
         };
-        if (buffer.isSingleSegment) {
-          socket.write(buffer.first, afterWrite);
-          return;
-        }
-        socket.cork();
-        let last: Uint8Array | null = null;
-        for (const chunk of buffer) {
-          if (last !== null) socket.write(last);
-          last = chunk;
-        }
-        socket.write(last!, afterWrite);
-        socket.uncork();
+        writeSequence(socket, buffer, afterWrite);
       };
       this.#pumpSend = pump;
       set.listen(slot, pump);
@@ -443,10 +438,10 @@ export class SocketConnection implements DuplexPipe {
     });
   }
 
-  #sendCompleted(finish: (error: Error | undefined) => void): void {
+  /** The send pipe completed and everything it held is written: FIN. */
+  #endOfStream(): void {
     this.#record(PipeShutdownKind.WriteEndOfStream);
     if (!this.socket.destroyed) this.socket.end();
-    finish(undefined);
   }
 
   async #sendLoop(): Promise<void> {
@@ -464,12 +459,8 @@ export class SocketConnection implements DuplexPipe {
         }
         if (buffer.length > 0) {
           // The socket holds the chunks until they are written: advance past them only after that.
-          let written: Promise<void> | undefined;
-          socket.cork();
-          for (const [chunk] of segmentsOf(buffer)) written = writeChunk(socket, chunk);
-          socket.uncork();
           try {
-            await written;
+            await new Promise<void>((resolve, reject) => writeSequence(socket, buffer, (failure) => (failure ? reject(failure) : resolve())));
           } finally {
             reader.advanceTo(buffer.end);
           }
@@ -478,8 +469,7 @@ export class SocketConnection implements DuplexPipe {
           reader.advanceTo(buffer.end);
         }
         if (result.isCompleted) {
-          this.#record(PipeShutdownKind.WriteEndOfStream);
-          if (!socket.destroyed) socket.end();
+          this.#endOfStream();
           break;
         }
       }
@@ -502,8 +492,21 @@ export class SocketConnection implements DuplexPipe {
   }
 }
 
-function writeChunk(socket: net.Socket, chunk: Uint8Array): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    socket.write(chunk, (error?: Error | null) => (error ? reject(error) : resolve()));
-  });
+/**
+ * Writes a sequence's chunks as one gathered write (corked when there are several); `onWritten` runs
+ * once, when the last is written or the write failed: the chunks are the pipe's memory until then.
+ */
+function writeSequence(socket: net.Socket, buffer: ReadOnlySequence, onWritten: (error?: Error | null) => void): void {
+  if (buffer.isSingleSegment) {
+    socket.write(buffer.first, onWritten);
+    return;
+  }
+  socket.cork();
+  let last: Uint8Array | null = null;
+  for (const chunk of buffer) {
+    if (last !== null) socket.write(last);
+    last = chunk;
+  }
+  socket.write(last!, onWritten);
+  socket.uncork();
 }
