@@ -187,6 +187,7 @@ describe('ReadySet', () => {
           expect(got.equals(ringData(seed, slot, bytesPerRing))).toBe(true);
         }
         expect(set.stats().wakeups).toBeLessThanOrEqual(set.stats().waits);
+        expect(set.stats().rescues).toBe(0);
       } finally {
         await worker.terminate();
       }

@@ -18,9 +18,9 @@
  * clear, so the next wait sees it. The wait itself is the rings' one protocol (ring-wait.ts): sample
  * SEQ, announce, re-check ANY, sleep while SEQ holds the sample.
  */
-import { threadId } from 'node:worker_threads';
 import { InvalidArgumentTypeError, InvalidArgumentValueError, ReadySetInUseError, validateInteger } from '../errors/index.js';
 import { waitUntil, type WaitChannel } from './ring-wait.js';
+import { kHolderId } from './shared-ring.js';
 
 const kMagic = 0x52454459; // 'REDY'
 const kVersion = 1;
@@ -42,7 +42,6 @@ const kMaxSlots = 1 << 20;
 
 const kChannel: WaitChannel = { seq: SEQ, announce: TAKER_WAITING, waits: WAITS, wakeups: WAKEUPS, rescues: RESCUES };
 const kHandleKind = 'threadpipe.ReadySetHandle';
-const kHolderId = threadId + 1;
 /** The constructor's option that revives a set from its buffer (ReadySet.from). */
 const kAdopt = Symbol('adopt');
 
@@ -61,6 +60,8 @@ export interface ReadySetStats {
   /** Times the taking thread slept, and times a mark woke it. */
   readonly waits: number;
   readonly wakeups: number;
+  /** Sleeps a wait slice ended that then found a mark with no wake-up sent: lost wake-ups, 0 expected. */
+  readonly rescues: number;
 }
 
 /** The sets this thread revived or made, by id: one object per set and thread, so its listeners are in one place. */
@@ -127,8 +128,9 @@ export class ReadySet {
    * is marked already (one atomic OR) or the taker is awake (no notify).
    */
   mark(slot: number): void {
-    const bit = 1 << (slot & 31);
+    // Checked by hand, not with validateInteger: this runs on every publish of every marking ring.
     if ((slot >>> 0) !== slot || slot >= this.size) throw new InvalidArgumentValueError('slot', slot, `must be an integer >= 0 and < ${this.size}`);
+    const bit = 1 << (slot & 31);
     if ((Atomics.or(this.#bits, slot >>> 5, bit) & bit) !== 0) return;
     const h = this.#h;
     Atomics.store(h, ANY, 1);
@@ -141,8 +143,8 @@ export class ReadySet {
   /**
    * Calls `onReady(slot)` on this thread each time the slot is taken after a mark. One thread takes
    * from a set at a time (ERR_READY_SET_IN_USE for another); it waits while any slot has a listener.
-   * A mark that came before the listener is taken with the next mark, so a listener checks its
-   * source once itself when it starts.
+   * Marks that came before the first listener are taken once this tick's listeners are in place; a
+   * mark taken while a slot had no listener is gone, so a listener checks its source once itself.
    */
   listen(slot: number, onReady: (slot: number) => void): void {
     validateInteger('slot', slot, 0, this.size - 1);
@@ -171,7 +173,7 @@ export class ReadySet {
   }
 
   stats(): ReadySetStats {
-    return { waits: this.#h[WAITS]! >>> 0, wakeups: this.#h[WAKEUPS]! >>> 0 };
+    return { waits: this.#h[WAITS]! >>> 0, wakeups: this.#h[WAKEUPS]! >>> 0, rescues: this.#h[RESCUES]! >>> 0 };
   }
 
   async #run(): Promise<void> {
