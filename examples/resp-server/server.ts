@@ -4,7 +4,7 @@
 // ReadySets: the socket thread marks it in one when bytes arrive, the worker in the other when
 // replies are ready, and each thread waits once for all its connections.
 import * as net from 'node:net';
-import { ReadySet, SocketConnection, ThreadScheduler } from 'threadpipe';
+import { ReadySet, SocketConnection, ThreadScheduler, type ReadySetHandle } from 'threadpipe';
 import { serve } from './handler.js';
 import { kMaxRequestBytes } from './resp.js';
 
@@ -48,9 +48,15 @@ class Slots {
   readonly #free: number[] = [];
   #next = 0;
 
+  /** What each run on the worker is given: it revives the same two sets every time. */
+  readonly arrivalsHandle: ReadySetHandle;
+  readonly repliesHandle: ReadySetHandle;
+
   constructor(size: number) {
     this.arrivals = new ReadySet({ size });
     this.replies = new ReadySet({ size });
+    this.arrivalsHandle = this.arrivals.handle();
+    this.repliesHandle = this.replies.handle();
   }
 
   /** A free slot, or -1 when all are in use. */
@@ -74,29 +80,29 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const open = new Set<SocketConnection>();
   const server = net.createServer({ noDelay: true }, (socket) => {
     socket.setNoDelay(true);
-    if (scheduler === null || slots === null) {
-      const connection = SocketConnection.create(socket, { receive: { pauseWriterThreshold: kMaxRequestBytes }, send: { pauseWriterThreshold: kMaxRequestBytes } });
-      open.add(connection);
-      // A connection's failure (a reset peer, a protocol error) ends that connection only.
-      serve(connection).catch(() => connection.destroy()).finally(() => open.delete(connection));
-      return;
-    }
-    const slot = slots.take();
     let connection: SocketConnection;
-    try {
-      if (slot < 0) throw new Error('no free slot');
-      connection = SocketConnection.create(socket, { shared: true, receive: kReceiveRing, send: kSendRing, ready: { slot, input: slots.arrivals, output: slots.replies } });
-    } catch {
-      // No rings for it (ERR_PIPE_RING_LIMIT) or no slot: this connection is refused, the server goes on.
-      if (slot >= 0) slots.give(slot);
-      socket.destroy();
-      return;
+    let served: Promise<void>;
+    if (scheduler === null || slots === null) {
+      connection = SocketConnection.create(socket, { receive: { pauseWriterThreshold: kMaxRequestBytes }, send: { pauseWriterThreshold: kMaxRequestBytes } });
+      served = serve(connection);
+    } else {
+      const slot = slots.take();
+      try {
+        if (slot < 0) throw new Error('no free slot');
+        connection = SocketConnection.create(socket, { shared: true, receive: kReceiveRing, send: kSendRing, ready: { slot, input: slots.arrivals, output: slots.replies } });
+      } catch {
+        // No rings for it (ERR_PIPE_RING_LIMIT) or no slot: this connection is refused, the server goes on.
+        if (slot >= 0) slots.give(slot);
+        socket.destroy();
+        return;
+      }
+      served = scheduler.run('serveReady', { input: connection.input, output: connection.output, slot, ready: slots.arrivalsHandle, replies: slots.repliesHandle });
+      // The slot is free again once both threads let go of it.
+      void Promise.allSettled([served, connection.closed]).then(() => slots.give(slot));
     }
     open.add(connection);
-    const served = scheduler.run('serveReady', { input: connection.input, output: connection.output, slot, ready: slots.arrivals.handle(), replies: slots.replies.handle() });
+    // A connection's failure (a reset peer, a protocol error) ends that connection only.
     served.catch(() => connection.destroy()).finally(() => open.delete(connection));
-    // The slot is free again once both threads let go of it.
-    void Promise.allSettled([served, connection.closed]).then(() => slots.give(slot));
   });
   // Each connection holds two growable rings, and each growable SharedArrayBuffer takes memory mappings
   // of the process's limited number: past this many connections new ones are refused, as Redis's maxclients does.
