@@ -14,6 +14,8 @@ const kIdleConnections = 10_000;
 /** Connections opened at once while setting up the idle ones: more would overrun the listen backlog. */
 const kConnectBatch = 500;
 const kRssSampleMs = 100;
+/** As `npm run resp-server` starts it: the main thread's young generation bounded (see the README). */
+const kServerNodeOptions = ['--max-semi-space-size=1'];
 
 const has = (command: string): boolean => spawnSync(command, ['--version'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
 
@@ -49,7 +51,7 @@ async function freePort(): Promise<number> {
 }
 
 function startOwn(threads: 0 | 1): Promise<Server> {
-  const child = spawn(process.execPath, [serverScript, '--port', '0', '--threads', String(threads)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...kServerNodeOptions, serverScript, '--port', '0', '--threads', String(threads)], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise<Server>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`resp-server --threads ${threads} did not start in ${kStartMs} ms`)), kStartMs);
     let output = '';

@@ -54,12 +54,19 @@ export abstract class PipeReader implements AsyncIterable<Uint8Array> {
   #moved = false;
   // Attached to every suspended read before the caller sees its promise, so the state is up to date
   // when the caller's continuation runs; created once per reader, not per read.
-  readonly #onResult = (result: ReadResult): void => {
-    if (this.#state === ReadState.Pending) this.#state = stateAfter(result);
-  };
-  readonly #onFailure = (): void => {
-    if (this.#state === ReadState.Pending) this.#state = ReadState.Idle;
-  };
+  // Made on the first read that is not settled at once: an idle end keeps no closures.
+  #onResultFn: ((result: ReadResult) => void) | null = null;
+  #onFailureFn: (() => void) | null = null;
+  get #onResult(): (result: ReadResult) => void {
+    return (this.#onResultFn ??= (result) => {
+      if (this.#state === ReadState.Pending) this.#state = stateAfter(result);
+    });
+  }
+  get #onFailure(): () => void {
+    return (this.#onFailureFn ??= () => {
+      if (this.#state === ReadState.Pending) this.#state = ReadState.Idle;
+    });
+  }
 
   /**
    * Waits for data beyond what was examined, the writer's completion or a cancel. When the result is

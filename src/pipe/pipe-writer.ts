@@ -25,9 +25,13 @@ export abstract class PipeWriter {
   #flushPending = false;
   /** Bytes of the last `getMemory` block an `advance` may still cover. */
   #memoryLength = 0;
-  readonly #onFlushSettled = (): void => {
-    this.#flushPending = false;
-  };
+  // Made on the first flush that does not settle at once: an idle end keeps no closure.
+  #onFlushSettledFn: (() => void) | null = null;
+  get #onFlushSettled(): () => void {
+    return (this.#onFlushSettledFn ??= () => {
+      this.#flushPending = false;
+    });
+  }
 
   /**
    * At least `max(sizeHint, 1)` writable bytes, valid until the next `advance`, `flush` or `write`.

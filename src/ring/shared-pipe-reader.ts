@@ -48,7 +48,11 @@ export class SharedPipeReader extends PipeReader {
   readonly #slot = new ReadResultSlot();
   /** The minimum of the wait in progress, for its check (one function per end, not one per wait). */
   #waitMinimum = 0;
-  readonly #waitCheck = (): ReadResult | null => this.#checkWaiting(this.#waitMinimum);
+  // Made on the first wait: an end that never waits (most of a server's idle connections) keeps no closure.
+  #waitCheckFn: (() => ReadResult | null) | null = null;
+  get #waitCheck(): () => ReadResult | null {
+    return (this.#waitCheckFn ??= () => this.#checkWaiting(this.#waitMinimum));
+  }
 
   /** @internal Use `new SharedPipe().reader` or `SharedPipe.reader(handle)`. */
   constructor(ring: SharedRing, scheduler: PipeScheduler = PipeScheduler.inline) {

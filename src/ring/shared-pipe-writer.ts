@@ -77,15 +77,22 @@ export class SharedPipeWriter extends PipeWriter {
   #readerError: Error | undefined;
   /** Whether the wait in progress began after complete(), for its check (one function per end). */
   #completedBefore = false;
-  readonly #waitCheck = (): FlushResult | null => this.#checkWaiting(this.#completedBefore);
+  // Made on the first wait or cork, like #endOfTick: an end that never needs one keeps no closure.
+  #waitCheckFn: (() => FlushResult | null) | null = null;
+  get #waitCheck(): () => FlushResult | null {
+    return (this.#waitCheckFn ??= () => this.#checkWaiting(this.#completedBefore));
+  }
   /** cork() depth: while above 0, a flush that need not wait hands its bytes over without publishing them. */
   #corked = 0;
   /** Flushed ring bytes not yet published because of a cork. */
   #corkedBytes = false;
-  readonly #endOfTick = (): void => {
-    this.#corked = 0;
-    this.#releaseCork();
-  };
+  #endOfTickFn: (() => void) | null = null;
+  get #endOfTick(): () => void {
+    return (this.#endOfTickFn ??= () => {
+      this.#corked = 0;
+      this.#releaseCork();
+    });
+  }
 
   /** @internal Use `new SharedPipe().writer` or `SharedPipe.writer(handle)`. */
   constructor(ring: SharedRing, scheduler: PipeScheduler = PipeScheduler.inline) {

@@ -325,32 +325,52 @@ export class SharedRing {
   }
 }
 
-/** What the sending thread keeps of an end it moved: enough to watch over the thread it went to. */
+/**
+ * What the sending thread keeps of an end it moved: enough to watch over the thread it went to. A
+ * class, not an object of closures: a server keeps one per moved end for each of its connections.
+ */
+class MovedRingEnd implements MovedEnd {
+  readonly #ring: SharedRing;
+  readonly #side: RingSide;
+  readonly handle: unknown;
+
+  constructor(ring: SharedRing, side: RingSide, handle: unknown) {
+    this.#ring = ring;
+    this.#side = side;
+    this.handle = handle;
+  }
+
+  markPeerExited(threadId: number): boolean {
+    const ring = this.#ring;
+    const holder = ring.holder(this.#side);
+    // Held by that thread, or never taken: either way nobody can complete it any more.
+    if (holder !== threadId && holder !== -1) return false;
+    if ((ring.state() & (this.#side === 'reader' ? L.READER_COMPLETED : L.WRITER_COMPLETED)) !== 0) return false;
+    return ring.markExited(this.#side);
+  }
+
+  abandon(error: Error): void {
+    if (this.#ring.holder(this.#side) === -1) this.#ring.complete(this.#side, error);
+  }
+
+  interrupt(threadId: number, error: Error): boolean {
+    const ring = this.#ring;
+    const side = this.#side;
+    const holder = ring.holder(side);
+    if ((holder !== threadId && holder !== -1) || ring.isCompleted(side)) return false;
+    // The end's own completion reaches its far end; failing the far side too is what wakes a
+    // read or flush blocked on this end (Atomics.wait included) and makes it throw `error`.
+    ring.complete(side, error);
+    ring.complete(side === 'reader' ? 'writer' : 'reader', error);
+    return true;
+  }
+
+  get finished(): boolean {
+    const done = L.READER_COMPLETED | L.WRITER_COMPLETED;
+    return (this.#ring.state() & done) === done;
+  }
+}
+
 export function movedEnd(ring: SharedRing, side: RingSide, handle: unknown): MovedEnd {
-  return {
-    handle,
-    markPeerExited(threadId: number): boolean {
-      const holder = ring.holder(side);
-      // Held by that thread, or never taken: either way nobody can complete it any more.
-      if (holder !== threadId && holder !== -1) return false;
-      if ((ring.state() & (side === 'reader' ? L.READER_COMPLETED : L.WRITER_COMPLETED)) !== 0) return false;
-      return ring.markExited(side);
-    },
-    abandon(error: Error): void {
-      if (ring.holder(side) === -1) ring.complete(side, error);
-    },
-    interrupt(threadId: number, error: Error): boolean {
-      const holder = ring.holder(side);
-      if ((holder !== threadId && holder !== -1) || ring.isCompleted(side)) return false;
-      // The end's own completion reaches its far end; failing the far side too is what wakes a
-      // read or flush blocked on this end (Atomics.wait included) and makes it throw `error`.
-      ring.complete(side, error);
-      ring.complete(side === 'reader' ? 'writer' : 'reader', error);
-      return true;
-    },
-    get finished(): boolean {
-      const done = L.READER_COMPLETED | L.WRITER_COMPLETED;
-      return (ring.state() & done) === done;
-    },
-  };
+  return new MovedRingEnd(ring, side, handle);
 }
