@@ -1,6 +1,7 @@
 // The RESP server side by side with redis-server (when installed), driven by redis-benchmark (when
 // installed): the default suite, pipelined SET/GET, 1,000 pipelining connections with the server's
-// RSS, and 10,000 idle connections' RSS. Figures are medians over runs; ratios are to redis-server.
+// RSS, and 10,000 idle connections' RSS, each on a fresh server warmed up the same way. Figures are
+// medians over runs; ratios are to redis-server.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -16,6 +17,8 @@ const kConnectBatch = 500;
 const kRssSampleMs = 100;
 /** As `npm run resp-server` starts it: the main thread's young generation bounded (see the README). */
 const kServerNodeOptions = ['--max-semi-space-size=1'];
+/** Run on each fresh server before what is measured. */
+const kWarmUp = ['-P', '16', '-c', '50', '-t', 'set,get', '-n', '100000'];
 
 const has = (command: string): boolean => spawnSync(command, ['--version'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
 
@@ -169,18 +172,24 @@ async function run(options: SuiteOptions): Promise<void> {
   const peak = suites.map(() => names.map(() => [] as number[]));
   const idle = names.map(() => [] as number[]);
   for (let r = 0; r < options.runs; r++) {
-    // Each run starts every server fresh and takes them in turn, so drift hits them alike.
+    // Each run takes the servers in turn, so drift hits them alike, and starts each one fresh for every
+    // suite: a suite's RSS is its own, not what an earlier suite left in a heap that does not shrink.
+    // The same unmeasured warm-up comes first, so that no suite measures a cold JIT.
     for (let s = 0; s < starters.length; s++) {
-      const server = await starters[s]!();
-      try {
-        for (let k = 0; k < suites.length; k++) {
+      for (let k = 0; k <= suites.length; k++) {
+        const server = await starters[s]!();
+        try {
+          await benchmark(server, kWarmUp);
+          if (k === suites.length) {
+            idle[s]!.push(await idleRss(server, kIdleConnections));
+            continue;
+          }
           const got = await benchmark(server, suites[k]!.args);
           for (const [test, rate] of got.rates) rates[k]![s]!.set(test, [...(rates[k]![s]!.get(test) ?? []), rate]);
           peak[k]![s]!.push(got.peakRss);
+        } finally {
+          await server.stop();
         }
-        idle[s]!.push(await idleRss(server, kIdleConnections));
-      } finally {
-        await server.stop();
       }
     }
     console.log(`run ${r + 1}/${options.runs} done`);
