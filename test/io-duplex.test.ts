@@ -53,12 +53,22 @@ class Requests implements AsyncIterable<number> {
   }
 }
 
-/** Never settles unless the signal aborts; then rejects with its reason. */
-function untilAborted(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+/**
+ * Settles with `promise`, or rejects with the signal's reason if it aborts first. The listener goes
+ * when the race is over: one signal serves every receive of a duplex.
+ */
+async function orAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) throw signal.reason;
+  let onAbort!: () => void;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
   });
+  try {
+    return await Promise.race([promise, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
 }
 
 /**
@@ -108,7 +118,7 @@ class EchoTransport implements DuplexTransport<number, number> {
     if (this.#given === this.failReceiveAt) throw this.receiveError;
     if (this.#given >= this.responsesToGive) return { done: true };
     while (this.#answers.length === 0) {
-      await Promise.race([new Promise<void>((resolve) => (this.#receiver = resolve)), untilAborted(signal)]);
+      await orAborted(new Promise<void>((resolve) => (this.#receiver = resolve)), signal);
     }
     this.#given++;
     return { done: false, value: this.#answers.shift()! };
