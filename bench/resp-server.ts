@@ -15,6 +15,10 @@ const kIdleConnections = 10_000;
 /** Connections opened at once while setting up the idle ones: more would overrun the listen backlog. */
 const kConnectBatch = 500;
 const kRssSampleMs = 100;
+/** How long a server has to exit on SIGTERM before it is killed. */
+const kStopMs = 10_000;
+/** How long one PING may go unanswered while waiting for redis-server to start. */
+const kPingMs = 1_000;
 /** As `npm run resp-server` starts it: the main thread's young generation bounded (see the README). */
 const kServerNodeOptions = ['--max-semi-space-size=1'];
 /** Run on each fresh server before what is measured. */
@@ -40,7 +44,11 @@ function stopper(child: ChildProcess): () => Promise<void> {
   return () =>
     new Promise<void>((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
+      const kill = setTimeout(() => child.kill('SIGKILL'), kStopMs);
+      child.once('exit', () => {
+        clearTimeout(kill);
+        resolve();
+      });
       child.kill('SIGTERM');
     });
 }
@@ -56,7 +64,11 @@ async function freePort(): Promise<number> {
 function startOwn(threads: 0 | 1): Promise<Server> {
   const child = spawn(process.execPath, [...kServerNodeOptions, serverScript, '--port', '0', '--threads', String(threads)], { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise<Server>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`resp-server --threads ${threads} did not start in ${kStartMs} ms`)), kStartMs);
+    // A server that never says it listens is killed, or its open stdout would keep this process alive.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`resp-server --threads ${threads} did not start in ${kStartMs} ms`));
+    }, kStartMs);
     let output = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
@@ -65,7 +77,10 @@ function startOwn(threads: 0 | 1): Promise<Server> {
       clearTimeout(timer);
       resolve({ name: `threadpipe --threads ${threads}`, port: Number(match[1]), process: child, stop: stopper(child) });
     });
-    child.once('exit', (code) => reject(new Error(`resp-server --threads ${threads} exited with ${code}`)));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`resp-server --threads ${threads} exited with ${code}`));
+    });
   });
 }
 
@@ -73,17 +88,26 @@ async function startRedis(): Promise<Server> {
   const port = await freePort();
   const child = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no', '--maxclients', String(kIdleConnections + 100)], { stdio: 'ignore' });
   const started = Date.now();
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
-    if (await ping(port)) return { name: 'redis-server', port, process: child, stop: stopper(child) };
-    if (Date.now() - started > kStartMs) throw new Error(`redis-server did not answer in ${kStartMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  try {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`redis-server exited with ${child.exitCode}`);
+      if (await ping(port)) return { name: 'redis-server', port, process: child, stop: stopper(child) };
+      if (Date.now() - started > kStartMs) throw new Error(`redis-server did not answer in ${kStartMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
   }
 }
 
 function ping(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
+    socket.setTimeout(kPingMs, () => {
+      socket.destroy();
+      resolve(false);
+    });
     socket.once('error', () => resolve(false));
     socket.once('connect', () => socket.write('PING\r\n'));
     socket.once('data', (data) => {

@@ -54,7 +54,8 @@ export abstract class PipeReader implements AsyncIterable<Uint8Array> {
   #moved = false;
   // Attached to every suspended read before the caller sees its promise, so the state is up to date
   // when the caller's continuation runs; created once per reader, not per read.
-  // Made on the first read that is not settled at once: an idle end keeps no closures.
+  // Made on the first read that is not settled at once: an end read only by `tryRead()` (or whose reads
+  // always find data) keeps no closures; an end with a read waiting has them either way.
   #onResultFn: ((result: ReadResult) => void) | null = null;
   #onFailureFn: (() => void) | null = null;
   get #onResult(): (result: ReadResult) => void {

@@ -25,7 +25,7 @@ export abstract class PipeWriter {
   #flushPending = false;
   /** Bytes of the last `getMemory` block an `advance` may still cover. */
   #memoryLength = 0;
-  // Made on the first flush that does not settle at once: an idle end keeps no closure.
+  // Made on the first flush that does not settle at once: an end whose flushes never wait keeps no closure.
   #onFlushSettledFn: (() => void) | null = null;
   get #onFlushSettled(): () => void {
     return (this.#onFlushSettledFn ??= () => {
