@@ -1,7 +1,7 @@
 // The RESP server side by side with redis-server (when installed), driven by redis-benchmark (when
 // installed): the default suite, pipelined SET/GET, 1,000 pipelining connections with the server's
-// RSS, and 10,000 idle connections' RSS, each on a fresh server warmed up the same way. Figures are
-// medians over runs; ratios are to redis-server.
+// RSS, and 10,000 idle connections' RSS, each on a fresh server (the suites after the same warm-up).
+// Figures are medians over runs; ratios are to redis-server.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -98,6 +98,15 @@ async function startRedis(): Promise<Server> {
   } catch (error) {
     child.kill('SIGKILL');
     throw error;
+  }
+}
+
+async function onFreshServer(start: () => Promise<Server>, measure: (server: Server) => Promise<void>): Promise<void> {
+  const server = await start();
+  try {
+    await measure(server);
+  } finally {
+    await server.stop();
   }
 }
 
@@ -198,23 +207,18 @@ async function run(options: SuiteOptions): Promise<void> {
   for (let r = 0; r < options.runs; r++) {
     // Each run takes the servers in turn, so drift hits them alike, and starts each one fresh for every
     // suite: a suite's RSS is its own, not what an earlier suite left in a heap that does not shrink.
-    // The same unmeasured warm-up comes first, so that no suite measures a cold JIT.
+    // The same unmeasured warm-up comes before each suite, so that none measures a cold JIT; the idle
+    // connections meet a server that has served nothing, as the README's start-up figures do.
     for (let s = 0; s < starters.length; s++) {
-      for (let k = 0; k <= suites.length; k++) {
-        const server = await starters[s]!();
-        try {
+      for (let k = 0; k < suites.length; k++) {
+        await onFreshServer(starters[s]!, async (server) => {
           await benchmark(server, kWarmUp);
-          if (k === suites.length) {
-            idle[s]!.push(await idleRss(server, kIdleConnections));
-            continue;
-          }
           const got = await benchmark(server, suites[k]!.args);
           for (const [test, rate] of got.rates) rates[k]![s]!.set(test, [...(rates[k]![s]!.get(test) ?? []), rate]);
           peak[k]![s]!.push(got.peakRss);
-        } finally {
-          await server.stop();
-        }
+        });
       }
+      await onFreshServer(starters[s]!, async (server) => void idle[s]!.push(await idleRss(server, kIdleConnections)));
     }
     console.log(`run ${r + 1}/${options.runs} done`);
   }
