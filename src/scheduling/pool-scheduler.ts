@@ -38,6 +38,9 @@ function loadPiscina(): typeof Piscina {
   return PiscinaClass;
 }
 
+/** The code of the warning for a pool thread's error that no run can take. */
+const kPoolThreadErrorWarning = 'THREADPIPE_POOL_THREAD_ERROR';
+
 /** A thread id not known yet: the task has not started. */
 const kNoThread = -2;
 
@@ -78,6 +81,17 @@ export class PoolScheduler {
     if (options.idleTimeout !== undefined) settings.idleTimeout = validateInteger('idleTimeout', options.idleTimeout, 0);
     const Pool = loadPiscina();
     this.#pool = new Pool(settings);
+    // The pool reports here what belongs to no task: a thread's 'error' with no task on it (the pool
+    // replaces the thread; ends it held are failed by its link), or a reply for a task it no longer
+    // tracks, as when a reply races destroy(). Unheard, either is an uncaught exception in the caller's
+    // process; once destroy() or close() began, they are expected and dropped.
+    this.#pool.on('error', (error: unknown) => {
+      if (this.#stopped) return;
+      process.emitWarning(`A PoolScheduler thread failed outside any run: ${(error as Error)?.message ?? String(error)}`, {
+        code: kPoolThreadErrorWarning,
+        detail: (error as Error)?.stack,
+      });
+    });
   }
 
   get threads(): number {
