@@ -61,6 +61,14 @@ export interface ConnectionReadiness {
 const kReceiveBlock = 16 * 1024;
 /** The first read asks for this much: an idle connection holds no more; a busy one doubles it up to kReceiveBlock. */
 const kFirstReceive = 2 * 1024;
+/**
+ * After both sides ended while the peer still sends, bytes are read and dropped until it has sent
+ * nothing for this long (or ended): closing with unread bytes resets the connection, and a reset can
+ * discard the last reply (an error before the close) before the peer reads it.
+ */
+const kLingerIdleMs = 100;
+/** The longest a closing connection drops bytes for a peer that keeps sending. */
+const kLingerMaxMs = 2_000;
 
 interface Ends {
   input: PipeReader;
@@ -190,8 +198,40 @@ export class SocketConnection implements DuplexPipe {
       else socket.once('close', () => resolve());
     });
     this.closed = Promise.all([receiving, sending]).then(async () => {
+      if (!socket.destroyed && !socket.readableEnded && socket.writableEnded && this.#error === undefined) await this.#linger();
       if (!socket.destroyed) socket.destroy();
       await socketClosed;
+    });
+  }
+
+  #lingering = false;
+  /** While lingering: called for each chunk dropped, so that the idle wait starts again. */
+  #onLingerChunk: (() => void) | null = null;
+
+  /** Reads and drops what the peer still sends, until it pauses, ends or the longest linger passed. */
+  #linger(): Promise<void> {
+    const socket = this.socket;
+    this.#lingering = true;
+    return new Promise<void>((resolve) => {
+      let idle: NodeJS.Timeout | undefined;
+      const done = (): void => {
+        clearTimeout(idle);
+        clearTimeout(longest);
+        this.#onLingerChunk = null;
+        socket.off('end', done);
+        socket.off('close', done);
+        resolve();
+      };
+      const restart = (): void => {
+        clearTimeout(idle);
+        idle = setTimeout(done, kLingerIdleMs);
+      };
+      const longest = setTimeout(done, kLingerMaxMs);
+      this.#onLingerChunk = restart;
+      socket.once('end', done);
+      socket.once('close', done);
+      restart();
+      socket.resume();
     });
   }
 
@@ -260,12 +300,12 @@ export class SocketConnection implements DuplexPipe {
     if (this.#memory !== buffer) {
       this.#memory = null;
       this.#receiveChunk(buffer.slice(0, bytes));
-      return !this.#draining && !this.#receiveEnded;
+      return this.#lingering || (!this.#draining && !this.#receiveEnded);
     }
     this.#memory = null;
     this.#bytesRead += bytes;
     if (bytes === buffer.length && this.#receiveHint < this.#largestHint) this.#receiveHint *= 2;
-    if (this.#receiveEnded) return false;
+    if (this.#receiveEnded) return this.#lingering;
     this.#receiveWriter.advance(bytes);
     let flush: Promise<FlushResult>;
     try {
@@ -284,7 +324,10 @@ export class SocketConnection implements DuplexPipe {
    */
   #receiveChunk(chunk: Uint8Array): void {
     this.#bytesRead += chunk.length;
-    if (this.#receiveEnded) return;
+    if (this.#receiveEnded) {
+      this.#onLingerChunk?.();
+      return;
+    }
     if (this.#draining) {
       this.#queue.push(chunk);
       return;
